@@ -1,0 +1,23 @@
+import uuid
+
+from allauth.account.adapter import DefaultAccountAdapter
+
+from .services import queue_email
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix, email, context):
+        """Route allauth's emails (verification, password reset) through the
+        outbox, so a broker outage delays them instead of losing them."""
+        message = self.render_mail(template_prefix, email, context)
+        html = next((body for body, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), "")
+        user = context.get("user")
+        queue_email(
+            to_email=email,
+            subject=message.subject,
+            body_text=message.body,
+            body_html=html,
+            kind=f"account:{template_prefix.rsplit('/', 1)[-1]}",
+            dedupe_key=f"account:{template_prefix}:{uuid.uuid4()}",
+            user=user if getattr(user, "pk", None) else None,
+        )

@@ -1,0 +1,24 @@
+from django.contrib import admin, messages
+
+from . import services
+from .models import OutboxEmail
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "to_email", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to_email", "subject", "dedupe_key"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    readonly_fields = [f.name for f in OutboxEmail._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Retry the selected failed emails")
+    def retry(self, request, queryset):
+        count = services.outbox_retry(email_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} failed email(s) queued again.", messages.SUCCESS)

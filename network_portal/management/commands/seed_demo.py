@@ -1,0 +1,53 @@
+"""Load clearly labelled demo content for `make run`. Idempotent.
+
+Each app may provide `<app>/demo.py` with a `seed(stdout)` function; they run
+in the order below, so later apps can use earlier apps' demo rows.
+"""
+
+import importlib
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+DEMO_STAFF_EMAIL = "demo-staff@example.org"
+DEMO_STAFF_PASSWORD = "demo-staff-password"  # noqa: S105 - demo mode only, printed on purpose
+DEMO_APPS = ["members", "meetings", "training", "resources"]
+
+
+class Command(BaseCommand):
+    help = "Load labelled demo content (demo mode only)."
+
+    def handle(self, *args, **options):
+        if not settings.DEMO_MODE:
+            raise CommandError("seed_demo runs only with DEMO_MODE=1: it creates a staff login with a known password.")
+        with transaction.atomic():
+            self._staff_login()
+            for app in DEMO_APPS:
+                try:
+                    module = importlib.import_module(f"{app}.demo")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{app}.demo":
+                        raise
+                    continue
+                module.seed(self.stdout)
+        self.stdout.write(self.style.SUCCESS("Demo content loaded. Everything it created is labelled as demo."))
+        self.stdout.write(f"Demo staff login: {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
+
+    def _staff_login(self):
+        user, _ = get_user_model().objects.get_or_create(
+            email=DEMO_STAFF_EMAIL,
+            defaults={
+                "first_name": "Demo",
+                "last_name": "Staff (demo account)",
+                "is_staff": True,
+                "is_superuser": True,
+            },
+        )
+        user.set_password(DEMO_STAFF_PASSWORD)
+        user.save()
+        EmailAddress.objects.update_or_create(
+            user=user, email=DEMO_STAFF_EMAIL, defaults={"verified": True, "primary": True}
+        )

@@ -1,0 +1,61 @@
+import logging
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+logger = logging.getLogger(__name__)
+
+
+def home(request):
+    return render(request, "network_portal/home.html")
+
+
+def accessibility(request):
+    return render(request, "network_portal/accessibility.html")
+
+
+def privacy(request):
+    return render(request, "network_portal/privacy.html")
+
+
+@never_cache
+def healthz(request):
+    database = _database_status()
+    body = {"database": database, "broker": _broker_status()}
+    return JsonResponse(body, status=200 if database == "ok" else 503)
+
+
+def _database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        logger.warning("Health check: database unreachable: %s", exc)
+        # Drop the broken connection so the next request reconnects by itself.
+        connection.close_if_unusable_or_obsolete()
+        return "down"
+    return "ok"
+
+
+def _broker_status() -> str:
+    if not settings.REDIS_URL:
+        return "embedded"
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+    except redis.RedisError as exc:
+        logger.warning("Health check: broker unreachable: %s", exc)
+        return "down"
+    return "ok"
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)

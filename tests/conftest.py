@@ -1,0 +1,121 @@
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.apps import apps as django_apps
+from django.core.cache import cache
+from django.db import connection
+
+from network_portal.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters live in the cache; each test starts with none.
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # The manifest needs collectstatic; tests serve static files from the source folders.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def celery_eager():
+    """Run tasks in-process unless a test asks for a real worker.
+
+    Set here, per test, never in settings: production always uses a worker."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def london_councils(db):
+    """The 33 councils. Transactional tests flush the migration's rows, so reload them."""
+    Council = django_apps.get_model("members", "Council")
+    if not Council.objects.exists():
+        migration = importlib.import_module("members.migrations.0002_load_london_councils")
+        migration.load(django_apps, None)
+    return Council.objects.all()
+
+
+def _worker_env(**extra) -> dict:
+    env = dict(os.environ)
+    db = connection.settings_dict
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        DJANGO_SETTINGS_MODULE="network_portal.settings",
+        PYTHONPATH=str(ROOT),
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    """Start real Celery workers on the Redis broker, against the test database.
+
+    Call start(**env) to launch one; every worker is stopped at teardown."""
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    workers = []
+
+    def start(concurrency: int = 1, **env) -> subprocess.Popen:
+        log = open(ROOT / "var" / f"test-worker-{len(workers)}.log", "w")  # noqa: SIM115 - closed at teardown
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "network_portal",
+                "worker",
+                "--loglevel=INFO",
+                "--pool=prefork",
+                f"--concurrency={concurrency}",
+                "--without-mingle",
+                "--without-gossip",
+                f"--hostname=test{len(workers)}@%h",
+            ],
+            cwd=ROOT,
+            env=_worker_env(**env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        workers.append((process, log))
+        _wait_until_ready(process)
+        return process
+
+    yield start
+    for process, log in workers:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+def _wait_until_ready(process, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("Celery worker exited during start-up; see var/test-worker-*.log")
+        replies = celery_app.control.ping(timeout=0.5)
+        if replies:
+            return
+    raise RuntimeError("Celery worker did not answer a ping in time")
