@@ -32,7 +32,7 @@ venv: $(VENV)/.installed-runtime
 run: $(VENV)/.installed-runtime
 	@mkdir -p var
 	@test -s var/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
-	@export DEBUG=1 DEMO_MODE=1 SECRET_KEY="$$(cat var/secret_key)"; \
+	@export DEBUG=1 DEMO_MODE=1 SECRET_KEY="$$(cat var/secret_key)" PATH="$(CURDIR)/$(VENV)/bin:$$PATH"; \
 	unset DATABASE_URL REDIS_URL EMAIL_URL; \
 	$(PY) manage.py migrate --noinput && \
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \

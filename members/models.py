@@ -116,6 +116,12 @@ class Member(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     status_reason = models.TextField(blank=True, help_text="Shown to the member when not approved.")
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    interests = models.ManyToManyField("resources.Topic", blank=True, related_name="interested_members")
+    # Current consents, for cheap filtering. Their full history, with the wording
+    # version and timestamps, is kept as ConsentRecord rows.
+    consent_directory = models.BooleanField("listed in the members' directory", default=False)
+    consent_digest = models.BooleanField("receives the partner-updates digest", default=False)
+    consent_research = models.BooleanField("may be contacted for research and evaluation", default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = MemberQuerySet.as_manager()

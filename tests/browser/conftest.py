@@ -1,0 +1,72 @@
+"""Browser journeys: Playwright drives Debian's Chromium against live_server.
+
+Every page the browser loads must be scanned with axe before the test ends;
+serious or critical violations fail the test."""
+
+import os
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by
+# the test itself (reading the outbox, creating fixtures) are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+_axe = Axe()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class AxeTracker:
+    def __init__(self):
+        self.loaded: list[str] = []
+        self.scanned: set[str] = set()
+
+    def scan(self, page) -> None:
+        page.wait_for_load_state("load")
+        results = _axe.run(page)
+        blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+        self.scanned.add(page.url)
+        assert not blocking, f"Accessibility violations on {page.url}:\n" + "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}" for v in blocking
+        )
+
+    def unscanned(self) -> list[str]:
+        return [url for url in self.loaded if url not in self.scanned]
+
+
+@pytest.fixture
+def axe():
+    return AxeTracker()
+
+
+@pytest.fixture
+def page(chromium, live_server, axe, transactional_db):
+    context = chromium.new_context(base_url=live_server.url, bypass_csp=True, viewport={"width": 390, "height": 844})
+    context.set_default_timeout(15_000)
+    browser_page = context.new_page()
+    browser_page.on("load", lambda p: axe.loaded.append(p.url))
+    yield browser_page
+    context.close()
+    missed = axe.unscanned()
+    assert not missed, f"Pages loaded but never scanned with axe: {missed}"
+
+
+def visit(page, axe: AxeTracker, path: str):
+    """Open a page and scan it."""
+    page.goto(path)
+    axe.scan(page)
+    return page

@@ -1,0 +1,37 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import visit
+
+pytestmark = pytest.mark.browser
+
+
+def test_new_user_signs_up_verifies_by_email_and_logs_out(page, axe, mailoutbox, live_server):
+    visit(page, axe, "/")
+    page.get_by_role("link", name="Join").first.click()
+    axe.scan(page)
+
+    page.get_by_label("Email").fill("new.councillor@example.org")
+    page.get_by_role("textbox", name=re.compile(r"^Password\W*$")).fill("a-long-passphrase-2026")
+    page.get_by_label("Password (again)").fill("a-long-passphrase-2026")
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Verify")
+    axe.scan(page)
+
+    assert len(mailoutbox) == 1
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mailoutbox[0].body).group(0)
+    visit(page, axe, link.replace("http://testserver", live_server.url))
+    page.get_by_role("button", name="Confirm").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
+    expect(page.get_by_text("new.councillor@example.org", exact=True)).to_be_visible()
+    axe.scan(page)
+
+    page.get_by_role("button", name="Show navigation").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("status")).to_contain_text("You have signed out")
+    page.get_by_role("button", name="Show navigation").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    axe.scan(page)
