@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from . import services
+from . import admin_counts, services
 from .models import OutboxEmail
 
 
@@ -22,3 +22,21 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     def retry(self, request, queryset):
         count = services.outbox_retry(email_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} failed email(s) queued again.", messages.SUCCESS)
+
+
+admin_counts.register(
+    admin_counts.AdminCount(
+        label="Emails that failed to send",
+        urlname="admin:network_portal_outboxemail_changelist",
+        query="status__exact=failed",
+        count=lambda: OutboxEmail.objects.filter(status=OutboxEmail.Status.FAILED).count(),
+    )
+)
+admin_counts.register(
+    admin_counts.AdminCount(
+        label="Emails waiting to send",
+        urlname="admin:network_portal_outboxemail_changelist",
+        query="status__exact=pending",
+        count=lambda: OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING).count(),
+    )
+)

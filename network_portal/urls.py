@@ -10,7 +10,11 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    # Each app's urls.py spells out its full paths (/meetings/..., /calendar/..., /updates/...).
     path("", include("members.urls")),
+    path("", include("meetings.urls")),
+    path("", include("training.urls")),
+    path("", include("resources.urls")),
 ]
 
 handler403 = "network_portal.views.error_403"
