@@ -10,13 +10,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def _make_broker_folders():
-    # The filesystem transport expects its folders to exist already.
-    options = app.conf.broker_transport_options or {}
+@app.on_after_configure.connect
+def _make_broker_folders(sender, **kwargs):
+    # The embedded filesystem transport expects its folders to exist already.
+    if not str(sender.conf.broker_url).startswith("filesystem"):
+        return
+    options = sender.conf.broker_transport_options or {}
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
-
-
-if str(app.conf.broker_url).startswith("filesystem"):
-    _make_broker_folders()

@@ -75,6 +75,7 @@ def _database_from_url(url: str) -> dict:
 
 
 def _sqlite(path: Path) -> dict:
+    path.parent.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
