@@ -74,6 +74,7 @@ def celery_worker_process(transactional_db):
     workers = []
 
     def start(concurrency: int = 1, **env) -> subprocess.Popen:
+        (ROOT / "var").mkdir(exist_ok=True)
         log = open(ROOT / "var" / f"test-worker-{len(workers)}.log", "w")  # noqa: SIM115 - closed at teardown
         process = subprocess.Popen(
             [
