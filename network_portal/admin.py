@@ -10,7 +10,6 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["to_email", "subject", "dedupe_key"]
     date_hierarchy = "created_at"
-    list_select_related = ["user"]
     raw_id_fields = ["user"]
     readonly_fields = [f.name for f in OutboxEmail._meta.fields]
     actions = ["retry"]
@@ -18,10 +17,22 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        match = request.resolver_match
+        if match and match.url_name == "network_portal_outboxemail_changelist":
+            # A page of 100 rows would otherwise load every body and attachment.
+            queryset = queryset.defer("body_text", "body_html", "attachments", "headers")
+        return queryset
+
     @admin.action(description="Retry the selected failed emails")
     def retry(self, request, queryset):
         count = services.outbox_retry(email_ids=list(queryset.values_list("pk", flat=True)))
+        ignored = queryset.count() - count
         self.message_user(request, f"{count} failed email(s) queued again.", messages.SUCCESS)
+        if ignored:
+            # Only failed rows are retried: a sent one would go out twice.
+            self.message_user(request, f"{ignored} selected email(s) had not failed and were left as they were.")
 
 
 admin_counts.register(
@@ -29,7 +40,7 @@ admin_counts.register(
         label="Emails that failed to send",
         urlname="admin:network_portal_outboxemail_changelist",
         query="status__exact=failed",
-        count=lambda: OutboxEmail.objects.filter(status=OutboxEmail.Status.FAILED).count(),
+        count=lambda: OutboxEmail.objects.failed().count(),
     )
 )
 admin_counts.register(
@@ -37,6 +48,6 @@ admin_counts.register(
         label="Emails waiting to send",
         urlname="admin:network_portal_outboxemail_changelist",
         query="status__exact=pending",
-        count=lambda: OutboxEmail.objects.filter(status=OutboxEmail.Status.PENDING).count(),
+        count=lambda: OutboxEmail.objects.waiting().count(),
     )
 )

@@ -2,12 +2,28 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "network_portal.settings")
 
 app = Celery("network_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_stale_db_connections(task=None, **kwargs):
+    """Treat each task as Django treats a request: keep a healthy connection
+    for CONN_MAX_AGE, drop a broken or expired one.
+
+    Celery's own Django fixup closes every connection around every task, unless
+    CELERY_DB_REUSE_MAX is set (settings.py sets it). Reconnecting to PostgreSQL
+    for each email cost more than sending it."""
+    if task is not None and task.request.is_eager:
+        return  # in-process (tests): the caller owns the connection and its transaction
+    close_old_connections()
 
 
 @app.on_after_configure.connect

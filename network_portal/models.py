@@ -11,6 +11,20 @@ class OutboxEmailQuerySet(models.QuerySet):
     def stuck(self, older_than):
         return self.filter(status=OutboxEmail.Status.SENDING, claimed_at__lt=older_than)
 
+    def failed(self):
+        return self.filter(status=OutboxEmail.Status.FAILED)
+
+    def waiting(self):
+        """Not yet handed to SMTP: queued, or waiting for a retry."""
+        return self.filter(status=OutboxEmail.Status.PENDING)
+
+    def finished_before(self, cutoff):
+        """Rows with nothing left to do (sent or skipped) older than cutoff."""
+        return self.filter(
+            models.Q(status=OutboxEmail.Status.SENT, sent_at__lt=cutoff)
+            | models.Q(status=OutboxEmail.Status.SKIPPED, created_at__lt=cutoff)
+        )
+
 
 class OutboxEmail(models.Model):
     """One email to one recipient. PostgreSQL is the source of truth; the
@@ -21,6 +35,8 @@ class OutboxEmail(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        # Recorded but deliberately never sent (a reminder whose moment passed).
+        SKIPPED = "skipped", "Skipped"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"

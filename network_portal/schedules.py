@@ -3,13 +3,21 @@ a datetime on its own model ("7 days before Meeting.starts_at, for each active
 registration"). One periodic scan, in UTC, creates the rows that are due.
 
 Nothing is put on the broker with a far-future ETA: the database holds the
-schedule, and the dedupe key on each outbox row makes the scan idempotent.
+schedule, and the dedupe key on each outbox row makes the scan idempotent, even
+when two scans run at once.
+
+Offsets follow how people read them:
+- whole days and months ("7 days before", "3 months after") are calendar
+  arithmetic on the Europe/London wall clock (TIME_ZONE), so a reminder for an
+  18:00 meeting goes at 18:00 local time even across a clock change;
+- the part smaller than a day ("2 hours after the end") is absolute time.
 """
 
+import calendar
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -18,6 +26,12 @@ from django.utils import timezone
 from .models import OutboxEmail
 
 logger = logging.getLogger(__name__)
+
+# How far the real due time can stray from the naive "anchor + offset" that the
+# database filter uses: a clock change (1 hour) plus months of 28 to 31 days.
+_DST_SLACK = timedelta(hours=2)
+_DAYS_PER_MONTH = 30
+_MONTH_SLACK_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -29,26 +43,71 @@ class Recipient:
     context: dict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Schedule:
+    """One kind of scheduled email.
+
+    events() returns the candidate events (published, not cancelled); the scan
+    narrows it to those whose due time falls in the last `lookback`. For each,
+    recipients(event) lists who should get it now, and send(event=, recipient=,
+    dedupe_key=, skip_reason=) calls notify() with those arguments (passing
+    skip_reason on) and returns notify's result.
+    """
+
     name: str  # unique, e.g. "meeting-reminder-7d"
     kind: str  # outbox kind and first part of the dedupe key, e.g. "reminder"
     label: str  # last part of the dedupe key, e.g. "7d"
     anchor: str  # the model's datetime field, e.g. "starts_at"
-    offset: timedelta  # negative means before the anchor
-    events: Callable[[], QuerySet]  # candidate events (published, not cancelled)
+    offset: timedelta = timedelta(0)  # negative means before the anchor
+    months: int = 0  # calendar months, negative means before the anchor
+    events: Callable[[], QuerySet]
     recipients: Callable[[object], Iterable[Recipient]]
-    send: Callable[..., object]  # send(event=, recipient=, dedupe_key=, skip_reason=) -> calls notify()
-    # After this moment the email is pointless; a late row is recorded as skipped.
-    expires: Callable[[object], datetime]
+    send: Callable[..., object]
+    # After this moment the email is pointless, and a row created late is
+    # recorded as skipped. By default: when the anchor passes, for an email
+    # due before it (a reminder); never, for one due after it (a survey).
+    expires: Callable[[object], datetime] | None = None
     lookback: timedelta = timedelta(days=14)
 
     def due_at(self, event) -> datetime:
-        return getattr(event, self.anchor) + self.offset
+        return shift(getattr(event, self.anchor), months=self.months, offset=self.offset)
+
+    def expires_at(self, event) -> datetime | None:
+        if self.expires is not None:
+            return self.expires(event)
+        if self.months < 0 or (self.months == 0 and self.offset < timedelta(0)):
+            return getattr(event, self.anchor)
+        return None
 
     def dedupe_key(self, event, recipient: Recipient) -> str:
-        model = event._meta.model_name
-        return f"{self.kind}:{model}:{event.pk}:member:{recipient.subject_id}:{self.label}"
+        return f"{self.key_prefix(event)}{recipient.subject_id}:{self.label}"
+
+    def key_prefix(self, event) -> str:
+        return f"{self.kind}:{event._meta.model_name}:{event.pk}:member:"
+
+
+def shift(moment: datetime, *, months: int = 0, offset: timedelta = timedelta(0)) -> datetime:
+    """moment moved by months and offset, with days and months counted on the
+    local wall clock and anything smaller than a day in absolute time. In UTC."""
+    sign = -1 if offset < timedelta(0) else 1
+    whole_days = timedelta(days=abs(offset).days)
+    remainder = abs(offset) - whole_days
+    local = moment.astimezone(timezone.get_default_timezone())
+    # Adding to an aware datetime keeps the wall-clock time and re-derives the
+    # UTC offset for the new date: exactly the calendar arithmetic wanted.
+    local = _add_months(local, months) + sign * whole_days
+    return local.astimezone(UTC) + sign * remainder
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    if not months:
+        return moment
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    # 31 January plus one month is the last day of February.
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
 
 
 _registry: dict[str, Schedule] = {}
@@ -68,30 +127,47 @@ def scheduled_email_scan(*, now: datetime | None = None, schedules: Iterable[Sch
     now = now or timezone.now()
     created = 0
     for schedule in schedules if schedules is not None else registered():
-        created += _scan_one(schedule, now)
+        try:
+            created += _scan_one(schedule, now)
+        except Exception:  # noqa: BLE001 - one broken schedule must not stop the others
+            logger.exception("Scheduled email %s could not be scanned", schedule.name)
     return created
 
 
 def _scan_one(schedule: Schedule, now: datetime) -> int:
-    # due_at = anchor + offset <= now  <=>  anchor <= now - offset
+    # Find events whose due time is in (now - lookback, now]. The database can
+    # only compare the anchor with a fixed offset, so widen its window by the
+    # most the calendar arithmetic can differ, then check each event exactly.
+    nominal = schedule.offset + timedelta(days=_DAYS_PER_MONTH * schedule.months)
+    slack = _DST_SLACK + timedelta(days=_MONTH_SLACK_DAYS * abs(schedule.months))
     window = {
-        f"{schedule.anchor}__lte": now - schedule.offset,
-        f"{schedule.anchor}__gt": now - schedule.offset - schedule.lookback,
+        f"{schedule.anchor}__lte": now - nominal + slack,
+        f"{schedule.anchor}__gt": now - nominal - schedule.lookback - slack,
     }
     created = 0
-    for event in schedule.events().filter(**window):
-        created += _scan_event(schedule, event, now)
+    for event in schedule.events().filter(**window).order_by(schedule.anchor, "pk"):
+        if now - schedule.lookback < schedule.due_at(event) <= now:
+            created += _scan_event_safely(schedule, event, now)
     return created
 
 
+def _scan_event_safely(schedule: Schedule, event, now: datetime) -> int:
+    try:
+        return _scan_event(schedule, event, now)
+    except Exception:  # noqa: BLE001 - one broken event must not stop the other schedules
+        logger.exception("Scheduled email %s failed for %s %s", schedule.name, event._meta.label, event.pk)
+        return 0
+
+
 def _scan_event(schedule: Schedule, event, now: datetime) -> int:
-    prefix = f"{schedule.kind}:{event._meta.model_name}:{event.pk}:member:"
-    existing = set(OutboxEmail.objects.filter(dedupe_key__startswith=prefix).values_list("dedupe_key", flat=True))
-    skip_reason = ""
-    if now >= schedule.expires(event):
-        skip_reason = (
-            f"{schedule.name} was due at {schedule.due_at(event):%Y-%m-%d %H:%M} UTC but its moment has passed"
+    # One query for this event's existing rows keeps a rescan cheap: recipients
+    # already handled cost nothing more.
+    existing = set(
+        OutboxEmail.objects.filter(dedupe_key__startswith=schedule.key_prefix(event)).values_list(
+            "dedupe_key", flat=True
         )
+    )
+    skip_reason = _skip_reason(schedule, event, now)
     created = 0
     for recipient in schedule.recipients(event):
         key = schedule.dedupe_key(event, recipient)
@@ -101,3 +177,14 @@ def _scan_event(schedule: Schedule, event, now: datetime) -> int:
             row = schedule.send(event=event, recipient=recipient, dedupe_key=key, skip_reason=skip_reason)
         created += row is not None
     return created
+
+
+def _skip_reason(schedule: Schedule, event, now: datetime) -> str:
+    expires = schedule.expires_at(event)
+    if expires is None or now < expires:
+        return ""
+    local = timezone.localtime(schedule.due_at(event))
+    return (
+        f"{schedule.name} for {event._meta.verbose_name} {event.pk} was due at {local:%Y-%m-%d %H:%M %Z}, "
+        f"but the scan did not run until {timezone.localtime(now):%Y-%m-%d %H:%M %Z}, after the moment it was for"
+    )

@@ -1,9 +1,13 @@
 """The email outbox: every email the portal sends is a row here first.
 
 A service calls notify() inside its own transaction. The row is committed with
-the business change, then a task is enqueued on commit. The task (or the
-minute-by-minute sweep, if the broker was down) claims the row with a
-conditional UPDATE, so each row is handed to SMTP by exactly one worker.
+the business change, and on commit a send task is published for it (one task
+for all the rows a transaction wrote, in batches of SEND_BATCH_SIZE). The task,
+or the minute-by-minute sweep if the broker was down, claims due rows (pending
+to sending, under SELECT ... FOR UPDATE SKIP LOCKED) in a short transaction,
+then sends them over one reused SMTP connection, marking each sent as it goes.
+So each row is handed to SMTP by exactly one worker, and no lock is held
+during SMTP.
 """
 
 import base64
@@ -12,26 +16,37 @@ import logging
 import random
 import smtplib
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
+from kombu.exceptions import KombuError
 
 from .models import OutboxEmail
 
 logger = logging.getLogger(__name__)
 
+# A row claimed longer ago than this was abandoned by a crashed worker. Far longer
+# than one SMTP exchange can take (EMAIL_TIMEOUT is 20 s), because each row's
+# claim is renewed just before its own send.
 STUCK_AFTER = timedelta(minutes=10)
 RETRY_BASE_SECONDS = 30
 # Far below the Redis visibility timeout (3600 s), so a waiting retry is never redelivered.
 RETRY_CAP_SECONDS = 600
+# Rows claimed and sent per batch, by the send task and the sweep alike.
+SEND_BATCH_SIZE = 100
+
+# Per thread: the reused SMTP connection (an SMTP session carries one
+# conversation at a time) and the current transaction's _CommitBatch.
+_local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -43,8 +58,10 @@ class Attachment:
 
 @dataclass(frozen=True)
 class SendResult:
-    status: str  # "sent", "retry", "failed" or "skipped"
+    status: str  # "sent", "retry", "failed" or "skipped" (nothing to do, or not ours)
     retry_in: float | None = None
+    email_id: int | None = None
+    unreachable: bool = False  # the SMTP server could not be reached at all
 
 
 def absolute_url(path: str) -> str:
@@ -54,10 +71,16 @@ def absolute_url(path: str) -> str:
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
     """Render emails/<template>-subject.txt, -body.txt and -body.html."""
     context = {"site_url": settings.SITE_URL, "contact_email": settings.CONTACT_EMAIL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}-subject.txt", context).split())
-    text = render_to_string(f"emails/{template}-body.txt", context).strip() + "\n"
+    subject = " ".join(_render_plain_text(f"emails/{template}-subject.txt", context).split())
+    text = _render_plain_text(f"emails/{template}-body.txt", context).strip() + "\n"
     html = render_to_string(f"emails/{template}-body.html", context)
     return subject, text, html
+
+
+def _render_plain_text(name: str, context: dict) -> str:
+    # Without this, "O'Brien & Co" would reach the reader as "O&#x27;Brien &amp; Co"
+    # and links would carry "&amp;": HTML escaping is wrong in plain text.
+    return get_template(name).template.render(Context(context, autoescape=False))
 
 
 def notify(
@@ -73,16 +96,23 @@ def notify(
     headers: dict | None = None,
     reply_to: str = "",
     skip_reason: str = "",
+    list_unsubscribe_url: str = "",
 ) -> OutboxEmail | None:
     """Queue one email. Returns None when an email with this dedupe key exists.
 
     Runs inside the caller's transaction: if that rolls back, nothing is sent.
-    With skip_reason the row is recorded as failed and never sent, so a late
+    With skip_reason the row is recorded as skipped and never sent, so a late
     reminder is accounted for once instead of being retried or lost silently.
+    Marketing-like email (the digest) passes list_unsubscribe_url, an absolute
+    one-click link: it goes in the List-Unsubscribe headers and the footer.
     """
     if OutboxEmail.objects.filter(dedupe_key=dedupe_key).exists():
         return None
-    subject, text, html = render_email(template, {"user": user, **(context or {})})
+    context = {"user": user, **(context or {})}
+    if list_unsubscribe_url:
+        context.setdefault("unsubscribe_url", list_unsubscribe_url)
+        headers = {**unsubscribe_headers(list_unsubscribe_url), **(headers or {})}
+    subject, text, html = render_email(template, context)
     return queue_email(
         to_email=to_email,
         subject=subject,
@@ -97,6 +127,12 @@ def notify(
         reply_to=reply_to,
         skip_reason=skip_reason,
     )
+
+
+def unsubscribe_headers(url: str) -> dict:
+    """RFC 2369 and RFC 8058 headers: mail clients show an "Unsubscribe" button
+    that POSTs to url without opening a browser."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def queue_email(
@@ -128,102 +164,237 @@ def queue_email(
             "headers": headers or {},
             "kind": kind,
             "not_before": not_before or timezone.now(),
-            "status": OutboxEmail.Status.FAILED if skip_reason else OutboxEmail.Status.PENDING,
+            "status": OutboxEmail.Status.SKIPPED if skip_reason else OutboxEmail.Status.PENDING,
             "last_error": f"Skipped: {skip_reason}" if skip_reason else "",
         },
     )
     if not created:
         return None
     if skip_reason:
-        logger.info("Skipped %s: %s", dedupe_key, skip_reason)
+        logger.warning("Outbox email %s (%s) skipped: %s", row.pk, dedupe_key, skip_reason)
     elif row.not_before <= timezone.now():
-        transaction.on_commit(partial(enqueue_send, row.pk))
+        # A row due later needs no message: the sweep picks it up when due, so
+        # nothing waits on the broker with a far-future ETA.
+        _enqueue_after_commit(row.pk)
     return row
 
 
-def enqueue_send(email_id: int) -> None:
+class _CommitBatch:
+    """The rows one transaction queued, so they are published together.
+
+    A digest run writes hundreds of rows in a transaction, and one task per row
+    would spend more on the broker and the worker's bookkeeping than on SMTP.
+    Each row still gets its own on-commit callback, so Django's rules hold row
+    by row (a rolled-back savepoint drops its rows' callbacks). Callbacks run
+    in order after the commit: the first publishes every row of the batch from
+    its own onwards, and the rest find theirs already published."""
+
+    def __init__(self, first_callback):
+        self.first_callback = first_callback
+        self.email_ids: list[int] = []
+        self.published: set[int] = set()
+
+    def publish_from(self, index: int) -> None:
+        # A rolled-back row's id may be in the list; its task finds nothing to claim.
+        ids = [pk for pk in self.email_ids[index:] if pk not in self.published]
+        self.published.update(ids)
+        enqueue_send(*ids)
+
+
+def _enqueue_after_commit(email_id: int) -> None:
+    connection = transaction.get_connection()
+    batch = getattr(_local, "commit_batch", None)
+    # After a commit or a rollback Django has cleared its callbacks, so a batch
+    # whose first callback is still registered belongs to this transaction.
+    if batch is None or not connection.in_atomic_block or not _is_registered(connection, batch.first_callback):
+        batch = None
+    index = len(batch.email_ids) if batch else 0
+
+    def callback():
+        batch.publish_from(index)
+
+    if batch is None:
+        batch = _local.commit_batch = _CommitBatch(callback)
+    batch.email_ids.append(email_id)
+    # robust: the caller's change has committed, and a failed wake-up (the
+    # sweep covers it) must not turn the response built on it into an error.
+    transaction.on_commit(callback, robust=True)
+
+
+def _is_registered(connection, callback) -> bool:
+    return any(entry[1] is callback for entry in connection.run_on_commit)
+
+
+def enqueue_send(*email_ids: int, countdown: float | None = None) -> None:
+    """Wake the send task for these rows. If the broker is down, nothing is
+    lost: the rows stay pending and the beat sweep sends them.
+
+    A countdown is only ever a retry backoff (at most RETRY_CAP_SECONDS), far
+    below the broker's visibility timeout."""
     from .tasks import outbox_send_task
 
-    try:
-        outbox_send_task.apply_async(args=[email_id], retry=False)
-    except (BrokerError, OSError) as exc:
-        # Nothing is lost: the row stays pending and the beat sweep sends it.
-        logger.warning("Broker unavailable; outbox email %s left for the sweep: %s", email_id, exc)
+    for start in range(0, len(email_ids), SEND_BATCH_SIZE):
+        chunk = list(email_ids[start : start + SEND_BATCH_SIZE])
+        try:
+            outbox_send_task.apply_async(args=chunk, countdown=countdown, retry=False)
+        except (KombuError, OSError) as exc:
+            logger.warning("Broker unavailable; outbox email(s) %s left for the sweep: %s", _ids_text(chunk), exc)
+            return
+
+
+def _ids_text(email_ids) -> str:
+    shown = ", ".join(str(pk) for pk in email_ids[:5])
+    return shown + (f" and {len(email_ids) - 5} more" if len(email_ids) > 5 else "")
 
 
 def outbox_send(*, email_id: int) -> SendResult:
     """Claim one due row and send it. Safe to call any number of times."""
-    now = timezone.now()
-    claimed = (
-        OutboxEmail.objects.due(now)
-        .filter(pk=email_id)
-        .update(status=OutboxEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
-    if not claimed:
-        return SendResult("skipped")
-    return _deliver(OutboxEmail.objects.get(pk=email_id))
+    [result] = outbox_send_many(email_ids=[email_id]) or [SendResult("skipped", email_id=email_id)]
+    return result
 
 
-def outbox_sweep(*, batch_size: int = 100, max_batches: int = 20) -> dict:
-    """Return stuck rows to pending, then send due rows that no task picked up."""
-    now = timezone.now()
-    reset = OutboxEmail.objects.stuck(now - STUCK_AFTER).update(status=OutboxEmail.Status.PENDING, claimed_at=None)
-    counts = {"reset": reset, "sent": 0, "retry": 0, "failed": 0}
+def outbox_send_many(*, email_ids) -> list[SendResult]:
+    """Claim those of these rows that are due and send them over one SMTP
+    connection. Rows already claimed, sent or not yet due are left alone, so a
+    repeated or duplicated task sends nothing twice."""
+    return _send_claimed(_claim(email_ids=list(email_ids)))
+
+
+def outbox_sweep(*, batch_size: int = SEND_BATCH_SIZE, max_batches: int = 20) -> dict:
+    """Return stuck rows to pending, then send due rows that no task picked up.
+
+    Several sweeps (or a sweep and the send tasks) may run at once: each row is
+    claimed under SKIP LOCKED by exactly one of them."""
+    counts = {"reset": _release_stuck(), "sent": 0, "retry": 0, "failed": 0, "skipped": 0}
     for _ in range(max_batches):
-        batch = _claim_batch(batch_size)
+        batch = _claim(limit=batch_size)
         if not batch:
             break
-        for email in batch:
-            result = _deliver(email)
+        results = _send_claimed(batch)
+        for result in results:
             counts[result.status] += 1
+        if results[-1].unreachable:
+            break  # SMTP is down: the rest waits for its backoff
     return counts
 
 
 def outbox_purge(*, now: datetime | None = None) -> int:
+    """Delete sent and skipped rows older than OUTBOX_RETENTION_DAYS."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
-    deleted, _ = OutboxEmail.objects.filter(status=OutboxEmail.Status.SENT, sent_at__lt=cutoff).delete()
+    deleted, _ = OutboxEmail.objects.finished_before(cutoff).delete()
+    if deleted:
+        logger.info("Purged %s outbox email(s) finished before %s", deleted, cutoff)
     return deleted
 
 
 def outbox_retry(*, email_ids) -> int:
     """Put failed rows back in the queue (the admin's "retry" action)."""
     with transaction.atomic():
-        ids = list(
-            OutboxEmail.objects.filter(pk__in=email_ids, status=OutboxEmail.Status.FAILED).values_list("pk", flat=True)
-        )
+        ids = list(OutboxEmail.objects.failed().filter(pk__in=email_ids).values_list("pk", flat=True))
         OutboxEmail.objects.filter(pk__in=ids).update(
-            status=OutboxEmail.Status.PENDING, attempts=0, not_before=timezone.now(), last_error=""
+            status=OutboxEmail.Status.PENDING, attempts=0, not_before=timezone.now(), claimed_at=None, last_error=""
         )
         for email_id in ids:
-            transaction.on_commit(partial(enqueue_send, email_id))
+            _enqueue_after_commit(email_id)
     return len(ids)
 
 
-def _claim_batch(batch_size: int) -> list[OutboxEmail]:
+def _release_stuck() -> int:
+    """Hand rows abandoned mid-send (a worker killed, say) back to the queue.
+
+    A row that has used up its attempts is failed instead: if it is what keeps
+    killing the worker, sending it again would loop for ever."""
+    older_than = timezone.now() - STUCK_AFTER
+    stuck = OutboxEmail.objects.stuck(older_than)
+    failed = stuck.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+        status=OutboxEmail.Status.FAILED, claimed_at=None, last_error="Abandoned while sending, attempts used up"
+    )
+    reset = stuck.update(status=OutboxEmail.Status.PENDING, claimed_at=None)
+    if failed or reset:
+        logger.warning("Outbox sweep: %s stuck email(s) returned to the queue, %s failed", reset, failed)
+    return reset
+
+
+def _claim(*, email_ids: list[int] | None = None, limit: int = SEND_BATCH_SIZE) -> list[OutboxEmail]:
+    """Mark due rows as ours (pending to sending) and return them.
+
+    The row locks last only for this short transaction; SMTP happens after it
+    commits. SKIP LOCKED lets concurrent claimers take disjoint rows."""
     now = timezone.now()
-    # The lock is held only for this short transaction; SMTP happens after commit.
+    due = OutboxEmail.objects.due(now)
+    if email_ids is not None:
+        due, limit = due.filter(pk__in=email_ids), len(email_ids)
     with transaction.atomic():
         ids = list(
-            OutboxEmail.objects.due(now)
-            .select_for_update(skip_locked=True)
-            .order_by("not_before", "pk")
-            .values_list("pk", flat=True)[:batch_size]
+            due.select_for_update(skip_locked=True).order_by("not_before", "pk").values_list("pk", flat=True)[:limit]
         )
+        if not ids:
+            return []
         OutboxEmail.objects.filter(pk__in=ids).update(
             status=OutboxEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
     return list(OutboxEmail.objects.filter(pk__in=ids).order_by("not_before", "pk"))
 
 
+def _send_claimed(emails: list[OutboxEmail]) -> list[SendResult]:
+    results = []
+    for index, email in enumerate(emails):
+        result = _deliver(email)
+        results.append(result)
+        if result.unreachable:
+            # Every other row would wait out its own connection timeout too.
+            results += _return_untried(emails[index + 1 :], delay=result.retry_in)
+            break
+    return results
+
+
+def _return_untried(emails: list[OutboxEmail], *, delay: float) -> list[SendResult]:
+    if not emails:
+        return []
+    OutboxEmail.objects.filter(
+        pk__in=[email.pk for email in emails], status=OutboxEmail.Status.SENDING, claimed_at=emails[0].claimed_at
+    ).update(
+        status=OutboxEmail.Status.PENDING,
+        attempts=F("attempts") - 1,  # claimed but never tried
+        not_before=timezone.now() + timedelta(seconds=delay),
+        claimed_at=None,
+    )
+    return [SendResult("retry", retry_in=delay, email_id=email.pk, unreachable=True) for email in emails]
+
+
+def _renew_claim(email: OutboxEmail) -> bool:
+    """Confirm the row is still ours just before its SMTP exchange.
+
+    Rows later in a batch wait while earlier ones are sent; if SMTP hung long
+    enough for another sweep to release them as stuck, that sweep now owns them
+    and this one must not send them too."""
+    now = timezone.now()
+    renewed = OutboxEmail.objects.filter(
+        pk=email.pk, status=OutboxEmail.Status.SENDING, claimed_at=email.claimed_at
+    ).update(claimed_at=now)
+    email.claimed_at = now
+    return bool(renewed)
+
+
 def _deliver(email: OutboxEmail) -> SendResult:
+    if timezone.now() - email.claimed_at > STUCK_AFTER / 2 and not _renew_claim(email):
+        logger.warning("Outbox email %s was released while waiting in a batch; leaving it to its new owner", email.pk)
+        return SendResult("skipped", email_id=email.pk)
     try:
         _smtp_send(_build_message(email))
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         return _record_failure(email, exc)
-    OutboxEmail.objects.filter(pk=email.pk, status=OutboxEmail.Status.SENDING).update(
-        status=OutboxEmail.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return SendResult("sent")
+    if not _mark_sent(email):
+        logger.error("Outbox email %s was sent but its claim had been released; it may be sent twice", email.pk)
+    return SendResult("sent", email_id=email.pk)
+
+
+def _mark_sent(email: OutboxEmail) -> bool:
+    return bool(_claimed(email).update(status=OutboxEmail.Status.SENT, sent_at=timezone.now(), last_error=""))
+
+
+def _claimed(email: OutboxEmail):
+    return OutboxEmail.objects.filter(pk=email.pk, status=OutboxEmail.Status.SENDING, claimed_at=email.claimed_at)
 
 
 def _build_message(email: OutboxEmail) -> EmailMultiAlternatives:
@@ -233,7 +404,7 @@ def _build_message(email: OutboxEmail) -> EmailMultiAlternatives:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to_email],
         reply_to=[email.reply_to] if email.reply_to else None,
-        headers={"X-Outbox-Id": str(email.pk), **email.headers},
+        headers={"Message-ID": _message_id(email), "X-Outbox-Id": str(email.pk), **email.headers},
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
@@ -242,37 +413,81 @@ def _build_message(email: OutboxEmail) -> EmailMultiAlternatives:
     return message
 
 
-# One SMTP connection per worker process, reused across tasks: opening a new
+def _message_id(email: OutboxEmail) -> str:
+    """The same Message-ID on every attempt, so that if a send is repeated after
+    a crash between SMTP and marking the row sent, mail systems that dedupe on
+    Message-ID show it once. It also spares Django a DNS lookup for its own."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<outbox.{email.pk}.{int(email.created_at.timestamp())}@{domain}>"
+
+
+# One SMTP connection per worker thread, reused across sends: opening a new
 # connection per email would dominate the cost of sending.
-_connection = None
+
+
+def _email_settings_key() -> tuple:
+    # A connection opened under other settings (a test, a reconfigured
+    # process) is not reused.
+    return tuple(
+        getattr(settings, name, None)
+        for name in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_USE_TLS", "EMAIL_USE_SSL")
+    )
 
 
 def _smtp_send(message: EmailMultiAlternatives) -> None:
-    global _connection
-    reused = _connection is not None
-    if _connection is None:
-        _connection = get_connection(fail_silently=False)
-        _connection.open()
+    connection, reused = _open_connection()
     try:
-        _connection.send_messages([message])
-    except smtplib.SMTPServerDisconnected:
-        _close_connection()
-        if not reused:
+        connection.send_messages([message])
+    except Exception as exc:
+        close_connection()
+        if not (reused and _is_stale_connection(exc)):
             raise
-        # The server dropped an idle connection; try once more on a fresh one.
-        _smtp_send(message)
-    except Exception:
-        _close_connection()
-        raise
+        # The server dropped a connection that sat idle; one try on a fresh one.
+        connection, _ = _open_connection()
+        try:
+            connection.send_messages([message])
+        except Exception:
+            close_connection()
+            raise
 
 
-def _close_connection() -> None:
-    global _connection
-    if _connection is not None:
+def _open_connection():
+    key = _email_settings_key()
+    connection = getattr(_local, "connection", None)
+    if connection is not None and _local.key == key:
+        return connection, True
+    close_connection()
+    connection = get_connection(fail_silently=False)
+    connection.open()
+    _local.connection, _local.key = connection, key
+    return connection, False
+
+
+def close_connection() -> None:
+    """Close this thread's SMTP connection, if any."""
+    connection = getattr(_local, "connection", None)
+    _local.connection = None
+    if connection is not None:
         # A broken connection may fail to close; it is being discarded anyway.
         with contextlib.suppress(Exception):
-            _connection.close()
-    _connection = None
+            connection.close()
+
+
+def _is_stale_connection(exc: Exception) -> bool:
+    """True for failures that mean the connection died before the message was
+    accepted, so sending again on a new connection cannot duplicate it."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionResetError | BrokenPipeError):
+        return True
+    # 421 "service closing" in answer to MAIL FROM: the server timed us out.
+    return isinstance(exc, smtplib.SMTPSenderRefused) and exc.smtp_code == 421
+
+
+def _is_unreachable(exc: Exception) -> bool:
+    """The server could not be reached or dropped us: not this message's fault."""
+    if isinstance(exc, smtplib.SMTPConnectError | smtplib.SMTPServerDisconnected):
+        return True
+    # smtplib's own errors are OSErrors too; these are the socket-level ones.
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
 def _is_permanent(exc: Exception) -> bool:
@@ -282,7 +497,7 @@ def _is_permanent(exc: Exception) -> bool:
     if isinstance(exc, smtplib.SMTPResponseException):
         return 500 <= exc.smtp_code < 600
     # Anything else (a bad attachment, say) will not improve by retrying.
-    return not isinstance(exc, (smtplib.SMTPException, OSError, socket.timeout))
+    return not isinstance(exc, smtplib.SMTPException | OSError | socket.timeout)
 
 
 def _backoff(attempts: int) -> float:
@@ -292,19 +507,22 @@ def _backoff(attempts: int) -> float:
 
 def _record_failure(email: OutboxEmail, exc: Exception) -> SendResult:
     error = f"{type(exc).__name__}: {exc}"[:2000]
+    unreachable = _is_unreachable(exc)
     if _is_permanent(exc) or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        OutboxEmail.objects.filter(pk=email.pk).update(status=OutboxEmail.Status.FAILED, last_error=error)
+        _claimed(email).update(status=OutboxEmail.Status.FAILED, claimed_at=None, last_error=error)
         logger.error("Outbox email %s failed after %s attempt(s): %s", email.pk, email.attempts, error)
-        return SendResult("failed")
+        return SendResult(
+            "failed", retry_in=_backoff(1) if unreachable else None, email_id=email.pk, unreachable=unreachable
+        )
     delay = _backoff(email.attempts)
-    OutboxEmail.objects.filter(pk=email.pk).update(
+    _claimed(email).update(
         status=OutboxEmail.Status.PENDING,
         not_before=timezone.now() + timedelta(seconds=delay),
         claimed_at=None,
         last_error=error,
     )
     logger.warning("Outbox email %s will be retried in %.0f s: %s", email.pk, delay, error)
-    return SendResult("retry", retry_in=delay)
+    return SendResult("retry", retry_in=delay, email_id=email.pk, unreachable=unreachable)
 
 
 def _encode_attachment(attachment: Attachment) -> dict:

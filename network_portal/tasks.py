@@ -3,12 +3,15 @@ from celery import shared_task
 from . import schedules, services
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None, ignore_result=True)
-def outbox_send_task(self, email_id: int):
-    # The row's attempts counter, not Celery's, bounds the retries.
-    result = services.outbox_send(email_id=email_id)
-    if result.retry_in is not None:
-        raise self.retry(countdown=result.retry_in)
+@shared_task(acks_late=True, ignore_result=True)
+def outbox_send_task(*email_ids: int):
+    """Send these outbox rows (one, or the batch one transaction wrote)."""
+    results = services.outbox_send_many(email_ids=email_ids)
+    # Each row's attempts counter bounds its retries. One wake-up, when the
+    # last of them is due; if it is lost, the sweep finds them within a minute.
+    retry = [result for result in results if result.status == "retry"]
+    if retry:
+        services.enqueue_send(*[r.email_id for r in retry], countdown=max(r.retry_in for r in retry))
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.db import connection
@@ -40,6 +41,9 @@ def celery_eager():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False
+    # An eager task run in a thread leaves Celery's process-wide "joining would
+    # block" flag set, which breaks result.get() in later real-worker tests.
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
