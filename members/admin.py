@@ -1,7 +1,19 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+import csv
 
-from .models import Council, Member, User
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+
+from network_portal import admin_counts
+
+from . import services
+from .forms import RejectForm
+from .models import Appointment, ConsentRecord, ContactEnquiry, Council, DataExport, Member, Reconfirmation, User
 
 
 @admin.register(User)
@@ -18,17 +30,307 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
 
+class AppointmentInline(admin.TabularInline):
+    model = Appointment
+    extra = 0
+    raw_id_fields = ["member"]
+    fields = ["role", "member", "since", "until"]
+
+
 @admin.register(Council)
 class CouncilAdmin(admin.ModelAdmin):
-    list_display = ["name", "gss_code", "abbr", "email_domains", "councillor_seats"]
+    list_display = ["name", "gss_code", "abbr", "email_domains", "approved_members", "pending_members"]
     search_fields = ["name", "official_name", "gss_code", "email_domains"]
     prepopulated_fields = {"slug": ["name"]}
+    inlines = [AppointmentInline]
+    actions = ["start_reconfirmation"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_member_counts()
+
+    @admin.display(description="Approved members", ordering="approved_count")
+    def approved_members(self, council):
+        return council.approved_count
+
+    @admin.display(description="Waiting for approval", ordering="pending_count")
+    def pending_members(self, council):
+        return council.pending_count
+
+    @admin.action(description="Start re-confirmation: ask councillors if they still serve")
+    def start_reconfirmation(self, request, queryset):
+        councils = list(queryset)
+        if request.POST.get("confirm") == "yes":
+            asked = services.reconfirmation_start(councils=councils)
+            self.message_user(request, f"{asked} councillor(s) emailed a re-confirmation link.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Start re-confirmation",
+            "councils": councils,
+            "councillor_count": Member.objects.approved()
+            .active()
+            .filter(role=Member.Role.COUNCILLOR, council__in=councils)
+            .count(),
+            "days": settings.MEMBERS_RECONFIRM_DAYS,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "members/admin/reconfirm_confirm.html", context)
+
+
+class ChampionFilter(admin.SimpleListFilter):
+    title = "champion or lead officer"
+    parameter_name = "appointment"
+
+    def lookups(self, request, model_admin):
+        return [("champion", "Member champions"), ("lead_officer", "Lead officers"), ("none", "Neither")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "champion":
+            return queryset.filter(is_champion=True)
+        if self.value() == "lead_officer":
+            return queryset.filter(is_lead_officer=True)
+        if self.value() == "none":
+            return queryset.filter(is_champion=False, is_lead_officer=False)
+        return queryset
+
+
+class EmailVerifiedFilter(admin.SimpleListFilter):
+    title = "email verified"
+    parameter_name = "verified"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "Not yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.with_verified_email().filter(email_verified=self.value() == "yes")
+        return queryset
+
+
+class ConsentRecordInline(admin.TabularInline):
+    model = ConsentRecord
+    extra = 0
+    can_delete = False
+    fields = ["kind", "granted", "wording_version", "recorded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MemberAppointmentInline(AppointmentInline):
+    fields = ["role", "council", "since", "until"]
+    raw_id_fields = []
+
+
+CSV_COLUMNS = [
+    ("Name", lambda m: m.user.get_full_name()),
+    ("Email", lambda m: m.user.email),
+    ("Role", lambda m: m.get_role_display()),
+    ("Council", lambda m: m.council or ""),
+    ("Ward", lambda m: m.ward),
+    ("Job title", lambda m: m.job_title),
+    ("Organisation", lambda m: m.organisation),
+    ("Status", lambda m: m.get_status_display()),
+    ("Champion", lambda m: "yes" if m.is_champion else ""),
+    ("Lead officer", lambda m: "yes" if m.is_lead_officer else ""),
+    ("Directory", lambda m: "yes" if m.consent_directory else ""),
+    ("Digest", lambda m: "yes" if m.consent_digest else ""),
+    ("Research", lambda m: "yes" if m.consent_research else ""),
+    ("Joined", lambda m: timezone.localtime(m.created_at).strftime("%Y-%m-%d")),
+    ("Last login", lambda m: timezone.localtime(m.user.last_login).strftime("%Y-%m-%d") if m.user.last_login else ""),
+]
 
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
-    list_display = ["user", "role", "council", "status", "created_at"]
-    list_filter = ["status", "role", "council"]
-    search_fields = ["user__email", "user__first_name", "user__last_name"]
+    class Media:
+        css = {"all": ["members/admin.css"]}
+
+    change_list_template = "members/admin/member_change_list.html"
+    list_display = ["name", "email", "role", "council", "status", "appointment", "joined", "last_login"]
+    list_filter = [
+        "status",
+        EmailVerifiedFilter,
+        "role",
+        ChampionFilter,
+        "council",
+        "consent_directory",
+        "consent_digest",
+        "consent_research",
+    ]
+    search_fields = ["user__email", "user__first_name", "user__last_name", "ward", "job_title", "organisation"]
     list_select_related = ["user", "council"]
     raw_id_fields = ["user"]
+    filter_horizontal = ["interests"]
+    date_hierarchy = "created_at"
+    inlines = [MemberAppointmentInline, ConsentRecordInline]
+    actions = ["approve", "reject"]
+    consent_fields = ["consent_directory", "consent_digest", "consent_research", "consent_public"]
+    # Consents change only through the member's own account, so each change is recorded with its wording.
+    readonly_fields = ["status_changed_at", "created_at", *consent_fields]
+    fieldsets = [
+        (None, {"fields": ["user", "role", "council", "ward", "job_title", "organisation", "interests"]}),
+        ("Status", {"fields": ["status", "status_reason", "status_changed_at", "created_at"]}),
+        ("Consents", {"fields": consent_fields}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if obj is not None:
+            # Status changes go through the approve and reject actions, which email the member.
+            fields += ["status", "status_reason"]
+        return fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_champion_flags()
+
+    def get_urls(self):
+        export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="members_member_export")
+        return [export, *super().get_urls()]
+
+    @admin.display(description="Name", ordering="user__last_name")
+    def name(self, member):
+        return member.user.get_full_name() or "–"
+
+    @admin.display(description="Email", ordering="user__email")
+    def email(self, member):
+        return member.user.email
+
+    @admin.display(description="Champion / lead officer")
+    def appointment(self, member):
+        roles = [
+            label
+            for flag, label in [(member.is_champion, "Champion"), (member.is_lead_officer, "Lead officer")]
+            if flag
+        ]
+        return ", ".join(roles) or "–"
+
+    @admin.display(description="Joined", ordering="created_at")
+    def joined(self, member):
+        return member.created_at
+
+    @admin.display(description="Last login", ordering="user__last_login")
+    def last_login(self, member):
+        return member.user.last_login
+
+    @admin.action(description="Approve the selected members (emails them)")
+    def approve(self, request, queryset):
+        approved = sum(services.member_approve(member=member) for member in queryset)
+        self.message_user(request, f"{approved} member(s) approved and emailed.", messages.SUCCESS)
+
+    @admin.action(description="Reject the selected members, with a reason (emails them)")
+    def reject(self, request, queryset):
+        form = RejectForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            rejected = sum(services.member_reject(member=member, reason=reason) for member in queryset)
+            self.message_user(request, f"{rejected} member(s) rejected and emailed.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject members",
+            "form": form,
+            "members": queryset.select_related("user", "council"),
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "members/admin/reject.html", context)
+
+    def export_csv(self, request):
+        """The changelist as CSV, with the same filters and search as on screen."""
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        members = self.get_changelist_instance(request).get_queryset(request)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="members-{timezone.localdate():%Y-%m-%d}.csv"'
+        writer = csv.writer(response)
+        writer.writerow([title for title, _ in CSV_COLUMNS])
+        for member in members.select_related("user", "council").iterator(chunk_size=500):
+            writer.writerow([_csv_safe(str(value(member))) for _, value in CSV_COLUMNS])
+        return response
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with =, +, - or @ runs as a formula in spreadsheet apps.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["member", "role", "council", "since", "until"]
+    list_filter = ["role", "council"]
+    search_fields = ["member__user__first_name", "member__user__last_name", "council__name"]
+    list_select_related = ["member__user", "council"]
+    raw_id_fields = ["member"]
+    date_hierarchy = "since"
+
+
+@admin.register(ContactEnquiry)
+class ContactEnquiryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "name", "email", "council", "role", "status"]
+    list_filter = ["status", "role", "council"]
+    search_fields = ["name", "email", "message"]
+    list_select_related = ["council"]
+    readonly_fields = ["name", "email", "council", "role", "message", "created_at", "answered_at"]
+    fields = [*readonly_fields[:5], "status", "created_at", "answered_at"]
+    actions = ["mark_answered"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if obj.status == ContactEnquiry.Status.ANSWERED and obj.answered_at is None:
+            obj.answered_at = timezone.now()
+        if obj.status == ContactEnquiry.Status.NEW:
+            obj.answered_at = None
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Mark the selected enquiries as answered")
+    def mark_answered(self, request, queryset):
+        count = services.enquiry_mark_answered(enquiry_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} enquiry(ies) marked as answered.", messages.SUCCESS)
+
+
+@admin.register(Reconfirmation)
+class ReconfirmationAdmin(admin.ModelAdmin):
+    list_display = ["member", "requested_at", "deadline", "outcome", "answered_at"]
+    list_filter = ["outcome", "member__council"]
+    search_fields = ["member__user__first_name", "member__user__last_name", "member__user__email"]
+    list_select_related = ["member__user"]
+    readonly_fields = ["member", "requested_at", "deadline", "outcome", "answered_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(DataExport)
+class DataExportAdmin(admin.ModelAdmin):
+    list_display = ["exported_at", "user", "row_count"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "exported_at", "row_count"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+admin_counts.register(
+    admin_counts.AdminCount(
+        label="Members waiting for approval",
+        urlname="admin:members_member_changelist",
+        query="status__exact=pending&verified=yes",
+        count=lambda: Member.objects.awaiting_review().count(),
+    )
+)
+admin_counts.register(
+    admin_counts.AdminCount(
+        label="New contact enquiries",
+        urlname="admin:members_contactenquiry_changelist",
+        query="status__exact=new",
+        count=lambda: ContactEnquiry.objects.filter(status=ContactEnquiry.Status.NEW).count(),
+    )
+)

@@ -1,5 +1,9 @@
+from datetime import date
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -52,6 +56,21 @@ class CouncilQuerySet(models.QuerySet):
         domain = domain.lower().strip()
         return [council for council in self if domain in council.domain_list]
 
+    def for_email(self, email: str):
+        return self.for_email_domain(email.rpartition("@")[2])
+
+    def with_current_appointments(self):
+        """Councils with their current champions and lead officers prefetched."""
+        current = Appointment.objects.current().select_related("member__user").order_by("role", "since", "pk")
+        return self.prefetch_related(Prefetch("appointments", queryset=current, to_attr="current_appointments"))
+
+    def with_member_counts(self):
+        active = Q(members__user__is_active=True)
+        return self.annotate(
+            approved_count=Count("members", filter=active & Q(members__status="approved"), distinct=True),
+            pending_count=Count("members", filter=active & Q(members__status="pending"), distinct=True),
+        )
+
 
 class Council(models.Model):
     gss_code = models.CharField("GSS code", max_length=9, unique=True)
@@ -92,6 +111,44 @@ class MemberQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=Member.Status.PENDING)
 
+    def with_verified_email(self):
+        from allauth.account.models import EmailAddress
+
+        verified = EmailAddress.objects.filter(user=OuterRef("user"), verified=True)
+        return self.annotate(email_verified=Exists(verified))
+
+    def awaiting_review(self):
+        """Pending members who verified their email: staff must decide on them."""
+        return self.pending().active().with_verified_email().filter(email_verified=True)
+
+    def active(self):
+        """Members whose login still works (erased accounts are deactivated)."""
+        return self.filter(user__is_active=True)
+
+    def in_directory(self):
+        """Approved members who agreed to be listed, ready to render."""
+        return (
+            self.approved()
+            .active()
+            .filter(consent_directory=True)
+            .select_related("user", "council")
+            .prefetch_related("interests")
+            .with_champion_flags()
+        )
+
+    def with_champion_flags(self):
+        current = Appointment.objects.current().filter(member=OuterRef("pk"))
+        return self.annotate(
+            is_champion=Exists(current.filter(role=Appointment.Role.CHAMPION)),
+            is_lead_officer=Exists(current.filter(role=Appointment.Role.LEAD_OFFICER)),
+        )
+
+    def search(self, text: str):
+        query = Q()
+        for word in text.split():
+            query &= Q(user__first_name__icontains=word) | Q(user__last_name__icontains=word)
+        return self.filter(query)
+
 
 class Member(models.Model):
     """Network membership hung on a login: who they are and whether they may take part."""
@@ -122,6 +179,7 @@ class Member(models.Model):
     consent_directory = models.BooleanField("listed in the members' directory", default=False)
     consent_digest = models.BooleanField("receives the partner-updates digest", default=False)
     consent_research = models.BooleanField("may be contacted for research and evaluation", default=False)
+    consent_public = models.BooleanField("named on public pages as a champion or lead officer", default=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = MemberQuerySet.as_manager()
@@ -144,3 +202,185 @@ class Member(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
+
+
+class ConsentRecord(models.Model):
+    """One change to one consent, with the wording the member was shown: the
+    audit trail behind Member.consent_* (UK GDPR asks us to prove consent)."""
+
+    class Kind(models.TextChoices):
+        DIRECTORY = "directory", "Listed in the members' directory"
+        DIGEST = "digest", "Partner-updates digest"
+        RESEARCH = "research", "Contact for research and evaluation"
+        PUBLIC = "public", "Named on public pages as a champion or lead officer"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_records")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    granted = models.BooleanField()
+    wording_version = models.CharField(max_length=40)
+    recorded_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["member", "kind", "-recorded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["directory", "digest", "research", "public"]),
+                name="consentrecord_known_kind",
+            ),
+        ]
+
+    def __str__(self):
+        verb = "granted" if self.granted else "withdrawn"
+        return f"{self.get_kind_display()} {verb} ({self.recorded_at:%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self):
+        return reverse("members:account")
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def current(self, today: date | None = None):
+        today = today or timezone.localdate()
+        return self.filter(Q(until__isnull=True) | Q(until__gt=today), since__lte=today)
+
+
+class Appointment(models.Model):
+    """A Mental Health Challenge role: a council's elected member champion
+    (several allowed) or its lead officer (one at a time), recorded by staff."""
+
+    class Role(models.TextChoices):
+        CHAMPION = "champion", "Member champion"
+        LEAD_OFFICER = "lead_officer", "Lead officer"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="appointments")
+    council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="appointments")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    since = models.DateField(default=timezone.localdate)
+    until = models.DateField(null=True, blank=True, help_text="Leave blank while the role is held.")
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["council__name", "role", "since"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gte=models.F("since")),
+                name="appointment_until_after_since",
+            ),
+            models.UniqueConstraint(
+                fields=["council"],
+                condition=Q(role="lead_officer", until__isnull=True),
+                name="appointment_one_open_lead_officer_per_council",
+            ),
+            models.UniqueConstraint(
+                fields=["member", "council", "role"],
+                condition=Q(until__isnull=True),
+                name="appointment_one_open_role_per_member",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_role_display()}, {self.council}: {self.member}"
+
+    def get_absolute_url(self):
+        return self.council.get_absolute_url()
+
+    def clean(self):
+        errors = {}
+        member = self.member if self.member_id else None
+        if member is not None:
+            if self.role == self.Role.CHAMPION and member.role != Member.Role.COUNCILLOR:
+                errors["member"] = "Member champions are elected members: choose a councillor."
+            if self.role == self.Role.LEAD_OFFICER and member.role != Member.Role.OFFICER:
+                errors["member"] = "The lead officer must be a council officer."
+            if self.council_id and member.council_id != self.council_id:
+                errors["council"] = f"{member} is a member for {member.council}, not this council."
+        if errors:
+            raise ValidationError(errors)
+
+
+class DataExport(models.Model):
+    """A log line for each "Download my data", as the issue asks."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports")
+    exported_at = models.DateTimeField(default=timezone.now)
+    row_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-exported_at"]
+
+    def __str__(self):
+        return f"Data export {self.pk} ({self.exported_at:%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self):
+        return reverse("members:account")
+
+
+class Reconfirmation(models.Model):
+    """One election-cycle question to one councillor: do you still serve?"""
+
+    class Outcome(models.TextChoices):
+        WAITING = "waiting", "Waiting for a reply"
+        CONFIRMED = "confirmed", "Still serving"
+        LEFT = "left", "No longer serving"
+        LAPSED = "lapsed", "No reply in time"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="reconfirmations")
+    requested_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.WAITING, db_index=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(outcome="waiting"), name="reconfirmation_one_waiting_per_member"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__gt=models.F("requested_at")), name="reconfirmation_deadline_later"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Re-confirmation for {self.member} ({self.get_outcome_display()})"
+
+    def get_absolute_url(self):
+        return reverse("admin:members_reconfirmation_change", args=[self.pk])
+
+
+class ContactEnquiry(models.Model):
+    """A message sent through /contact/, kept so staff can track replies."""
+
+    class Role(models.TextChoices):
+        COUNCILLOR = "councillor", "Councillor"
+        OFFICER = "officer", "Council officer"
+        PARTNER = "partner", "Health or care partner"
+        OTHER = "other", "Someone else"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ANSWERED = "answered", "Answered"
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    council = models.ForeignKey(Council, on_delete=models.SET_NULL, null=True, blank=True, related_name="enquiries")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    message = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "contact enquiries"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="new") | Q(answered_at__isnull=False), name="contactenquiry_answered_has_time"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Enquiry from {self.name} ({self.created_at:%Y-%m-%d})"
+
+    def get_absolute_url(self):
+        return reverse("admin:members_contactenquiry_change", args=[self.pk])

@@ -8,15 +8,21 @@ from tests.browser.conftest import visit
 pytestmark = pytest.mark.browser
 
 
-def test_new_user_signs_up_verifies_by_email_and_logs_out(page, axe, mailoutbox, live_server):
+def test_new_user_signs_up_verifies_by_email_and_logs_out(page, axe, mailoutbox, live_server, london_councils):
     visit(page, axe, "/")
+    page.get_by_role("button", name="Show navigation").click()
     page.get_by_role("link", name="Join").first.click()
     axe.scan(page)
 
-    page.get_by_label("Email").fill("new.councillor@example.org")
+    page.get_by_label("First name").fill("Nia")
+    page.get_by_label("Last name").fill("Campbell")
+    page.get_by_label("Email").fill("nia.campbell@camden.gov.uk")
     page.get_by_role("textbox", name=re.compile(r"^Password\W*$")).fill("a-long-passphrase-2026")
     page.get_by_label("Password (again)").fill("a-long-passphrase-2026")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_label("Councillor", exact=True).check()
+    page.get_by_role("combobox", name="Council").select_option(label="Camden")
+    page.get_by_label("Ward").fill("Kentish Town")
+    page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Verify")
     axe.scan(page)
 
@@ -26,7 +32,7 @@ def test_new_user_signs_up_verifies_by_email_and_logs_out(page, axe, mailoutbox,
     page.get_by_role("button", name="Confirm").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("My account")
-    expect(page.get_by_text("new.councillor@example.org", exact=True)).to_be_visible()
+    expect(page.get_by_text("nia.campbell@camden.gov.uk", exact=True)).to_be_visible()
     axe.scan(page)
 
     page.get_by_role("button", name="Show navigation").click()

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=60, retry_backoff_max=600)
+def reconfirmation_lapse_overdue():
+    return services.reconfirmation_lapse_overdue()

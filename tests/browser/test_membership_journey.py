@@ -1,0 +1,158 @@
+"""A council-domain councillor is approved at once; a personal-address councillor
+waits until staff approve them in admin; then both can use the directory."""
+
+import importlib
+import re
+
+import pytest
+from django.apps import apps
+from playwright.sync_api import expect
+
+from tests.browser.conftest import visit
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.browser
+
+MEMBER_PASSWORD = "a-long-passphrase-2026"
+
+
+@pytest.fixture
+def topics(transactional_db):
+    """The ten service areas. Transactional tests flush the migration's rows, so reload them."""
+    Topic = apps.get_model("resources", "Topic")
+    if not Topic.objects.exists():
+        importlib.import_module("resources.migrations.0002_service_area_topics").load(apps, None)
+    return Topic.objects.all()
+
+
+def _join(page, axe, *, first, last, email, list_me=False):
+    visit(page, axe, "/accounts/signup/")
+    page.get_by_label("First name").fill(first)
+    page.get_by_label("Last name").fill(last)
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("textbox", name=re.compile(r"^Password\W*$")).fill(MEMBER_PASSWORD)
+    page.get_by_label("Password (again)").fill(MEMBER_PASSWORD)
+    page.get_by_label("Councillor", exact=True).check()
+    page.get_by_role("combobox", name="Council").select_option(label="Camden")
+    page.get_by_label("Ward").fill("Camden Town")
+    page.get_by_label("Public health").check()
+    if list_me:
+        page.get_by_label("List me in the members' directory").check()
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Verify")
+    axe.scan(page)
+
+
+def _verify(page, axe, mailoutbox, live_server, email):
+    message = next(m for m in reversed(mailoutbox) if m.to == [email] and "confirm-email" in m.body)
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body).group(0)
+    visit(page, axe, link.replace("http://testserver", live_server.url))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
+    axe.scan(page)
+
+
+def _log_out(page, axe):
+    page.get_by_role("button", name="Show navigation").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("status")).to_contain_text("You have signed out")
+    axe.scan(page)
+
+
+def _log_in(page, axe, email, password):
+    visit(page, axe, "/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    axe.scan(page)
+
+
+def test_council_email_joins_at_once_and_personal_email_waits_for_staff(
+    page, axe, mailoutbox, live_server, london_councils, topics, settings
+):
+    settings.STAFF_NOTIFY_EMAILS = ["team@thrive.test"]
+
+    # A councillor with a council address is approved as soon as it is verified.
+    _join(page, axe, first="Ifeoma", last="Adeyemi", email="ifeoma.adeyemi@camden.gov.uk", list_me=True)
+    _verify(page, axe, mailoutbox, live_server, "ifeoma.adeyemi@camden.gov.uk")
+    expect(page.get_by_text("Approved", exact=True)).to_be_visible()
+    visit(page, axe, "/members/directory/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Members' directory")
+    expect(page.get_by_role("heading", name="Ifeoma Adeyemi")).to_be_visible()
+    _log_out(page, axe)
+
+    # A councillor with a personal address waits, and is told so on member-only pages.
+    _join(page, axe, first="Tobias", last="Wren", email="tobias.wren@gmail.com")
+    _verify(page, axe, mailoutbox, live_server, "tobias.wren@gmail.com")
+    expect(page.get_by_role("heading", name="Your membership is waiting for approval")).to_be_visible()
+    assert any(m.to == ["team@thrive.test"] and "tobias.wren@gmail.com" in m.body for m in mailoutbox)
+    visit(page, axe, "/members/directory/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This page is for approved members")
+    expect(page.get_by_text("Your membership is waiting for approval")).to_be_visible()
+    _log_out(page, axe)
+
+    # Staff approve him in admin.
+    staff = UserFactory(email="staff@thrive.test", is_staff=True, is_superuser=True)
+    _log_in(page, axe, staff.email, PASSWORD)
+    visit(page, axe, "/admin/")
+    page.get_by_role("link", name="Members waiting for approval").click()
+    axe.scan(page)
+    row = page.get_by_role("row").filter(has_text="tobias.wren@gmail.com")
+    row.get_by_role("checkbox").check()
+    page.get_by_role("combobox", name="Action").select_option(label="Approve the selected members (emails them)")
+    page.get_by_role("button", name="Go", exact=True).click()
+    expect(page.get_by_text("1 member(s) approved and emailed.")).to_be_visible()
+    axe.scan(page)
+    assert any(m.to == ["tobias.wren@gmail.com"] and "approved" in m.subject for m in mailoutbox)
+    visit(page, axe, "/")
+    _log_out(page, axe)
+
+    # Now he can open the directory, and sees the member who chose to be listed.
+    _log_in(page, axe, "tobias.wren@gmail.com", MEMBER_PASSWORD)
+    visit(page, axe, "/members/directory/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Members' directory")
+    expect(page.get_by_role("heading", name="Ifeoma Adeyemi")).to_be_visible()
+    expect(page.get_by_role("heading", name="Tobias Wren")).to_have_count(0)
+
+
+def test_member_manages_choices_and_profile_and_public_pages_pass_axe(page, axe, london_councils):
+    from members.models import Appointment, Member
+
+    camden = london_councils.get(slug="camden")
+    user = UserFactory(email="rhiannon@camden.gov.uk", first_name="Rhiannon", last_name="Price")
+    member = Member.objects.create(user=user, role="councillor", council=camden, ward="Highgate", status="approved")
+    Appointment.objects.create(member=member, council=camden, role="champion")
+
+    _log_in(page, axe, user.email, PASSWORD)
+    visit(page, axe, "/account/")
+    page.get_by_role("button", name=re.compile(r"^Agree\W+Name me on public pages")).click()
+    expect(page.get_by_role("status")).to_contain_text("Saved")
+    axe.scan(page)
+    expect(page.get_by_role("button", name=re.compile(r"^Withdraw\W+Name me on public pages"))).to_be_visible()
+
+    page.get_by_role("link", name="Edit your profile").click()
+    axe.scan(page)
+    page.get_by_label("Ward").fill("Highgate and Fitzroy")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status")).to_contain_text("Your profile has been updated")
+    axe.scan(page)
+
+    page.get_by_role("link", name="Delete my account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete your account")
+    axe.scan(page)
+
+    visit(page, axe, "/champions/")
+    expect(page.get_by_text("Rhiannon Price")).to_be_visible()
+    page.get_by_role("link", name="Camden").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Camden")
+    axe.scan(page)
+
+    visit(page, axe, "/contact/")
+    page.get_by_label("Your name").fill("Rhiannon Price")
+    page.get_by_label("Your email address").fill(user.email)
+    page.get_by_label("Council").select_option(label="Camden")
+    page.get_by_label("You are").select_option(label="Councillor")
+    page.get_by_label("Your message").fill("Could we host the next network meeting?")
+    page.get_by_role("button", name="Send message").click()
+    expect(page.get_by_role("status")).to_contain_text("Your message has been sent")
+    axe.scan(page)
