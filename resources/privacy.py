@@ -1,0 +1,52 @@
+"""Personal data held by the resources app (see members/privacy.py).
+
+Resources, topics, organisations and updates are published material, not
+personal data. What links them to a person (who downloaded, who drafted, who
+submitted) is personal: erasure cuts that link and keeps the counts."""
+
+from members.privacy import PersonalData, register
+
+register(PersonalData(model="resources.Topic", owner=None, kept=("name", "slug", "position")))
+register(PersonalData(model="resources.Organisation", owner=None, kept=("name", "slug", "website")))
+register(
+    PersonalData(
+        model="resources.Resource",
+        owner=None,
+        kept=(
+            "title", "slug", "summary", "body", "kind", "topics", "source", "council", "file_key", "file_name",
+            "file_size", "url", "visibility", "status", "published_at", "created_at", "updated_at", "search_vector",
+        ),
+    )
+)  # fmt: skip
+register(
+    PersonalData(
+        model="resources.Download",
+        owner="user",
+        personal=("user",),
+        kept=("resource", "downloaded_at"),
+    )
+)
+register(
+    PersonalData(
+        model="resources.Update",
+        owner="author",
+        personal=("author",),
+        kept=(
+            "title", "slug", "body", "organisation", "visibility", "status", "published_at", "approved_by",
+            "created_at",
+        ),
+    )
+)  # fmt: skip
+register(
+    PersonalData(
+        model="resources.CaseStudy",
+        owner="submitter",
+        # The account of the work is the council's and stays (it may be published);
+        # who wrote it and whether they may be contacted go.
+        personal=("submitter", "may_contact"),
+        kept=(
+            "title", "council", "topics", "what_we_did", "outcome", "file_key", "file_name", "file_size", "status",
+            "review_note", "reviewed_by", "reviewed_at", "resource", "submitted_at",
+        ),
+    )
+)  # fmt: skip

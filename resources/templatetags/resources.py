@@ -1,0 +1,28 @@
+from django import template
+
+from ..models import CaseStudy, Download, Update
+
+register = template.Library()
+
+HOME_UPDATES = 3
+MY_DOWNLOADS = 10
+
+
+@register.simple_tag
+def latest_updates_for(user):
+    return list(Update.objects.visible_to(user).order_by("-published_at", "-pk")[:HOME_UPDATES])
+
+
+@register.simple_tag
+def my_downloads(user):
+    return list(Download.objects.filter(user=user).select_related("resource").order_by("-downloaded_at")[:MY_DOWNLOADS])
+
+
+@register.simple_tag
+def my_case_studies(user):
+    return list(CaseStudy.objects.submitted_by(user))
+
+
+@register.simple_tag
+def my_partner_updates(user):
+    return list(Update.objects.filter(author=user).order_by("-created_at"))
