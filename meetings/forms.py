@@ -1,0 +1,183 @@
+from functools import partial
+
+from django import forms
+from django.db import transaction
+
+from network_portal import uploads
+
+from .models import Feedback, Meeting, Paper, Registration
+from .services import RESERVED_SLUGS
+
+WAITLIST = "waitlist"
+
+
+class ModeField(forms.ChoiceField):
+    widget = forms.RadioSelect
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.also_valid: set[str] = set()
+
+    def valid_value(self, value):
+        return value in self.also_valid or super().valid_value(value)
+
+
+class RegistrationForm(forms.Form):
+    """How the member will attend. When in-person seats are gone, "in person"
+    becomes "join the in-person waiting list"."""
+
+    mode = ModeField(label="How will you attend?")
+    access_needs = forms.CharField(
+        label="Access, dietary or other needs (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only the Thrive LDN team sees this.",
+    )
+
+    def __init__(self, *args, meeting: Meeting, seats_left: int | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = []
+        if meeting.has_in_person:
+            if seats_left == 0:
+                choices.append((WAITLIST, "In person: join the waiting list (all seats are taken)"))
+                # The seats may have gone after the member opened the page: the service then
+                # says so and this form is shown again with the waiting list and online.
+                self.fields["mode"].also_valid = {Registration.Mode.IN_PERSON}
+            else:
+                where = f" at {meeting.venue_name}" if meeting.venue_name else ""
+                choices.append((Registration.Mode.IN_PERSON, f"In person{where}"))
+        if meeting.has_online:
+            choices.append((Registration.Mode.ONLINE, "Online"))
+        self.fields["mode"].choices = choices
+        if len(choices) == 1:
+            self.fields["mode"].initial = choices[0][0]
+
+    @property
+    def service_kwargs(self) -> dict:
+        choice = self.cleaned_data["mode"]
+        return {
+            "mode": Registration.Mode.IN_PERSON if choice == WAITLIST else choice,
+            "waitlist_ok": choice == WAITLIST,
+            "access_needs": self.cleaned_data["access_needs"],
+        }
+
+
+class FeedbackForm(forms.ModelForm):
+    class Meta:
+        model = Feedback
+        fields = ["usefulness", "topics_next_time", "comments"]
+        labels = {
+            "usefulness": "How useful was the meeting?",
+            "topics_next_time": "What should the network discuss next time? (optional)",
+            "comments": "Anything else you would like to tell us? (optional)",
+        }
+        widgets = {
+            "usefulness": forms.RadioSelect,
+            "topics_next_time": forms.Textarea(attrs={"rows": 3}),
+            "comments": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Drop the blank "---------" option the radio list would otherwise show.
+        self.fields["usefulness"].choices = Feedback.Usefulness.choices
+
+
+class PaperAdminForm(forms.ModelForm):
+    """A paper is either an uploaded file (checked by network_portal.uploads) or a link."""
+
+    link = forms.URLField(
+        required=False, max_length=500, assume_scheme="https", help_text=Paper._meta.get_field("link").help_text
+    )
+
+    upload = forms.FileField(
+        label="File",
+        required=False,
+        help_text=f"{uploads.allowed_types_text()}. Replaces the current file.",
+        widget=forms.ClearableFileInput(attrs={"accept": uploads.ACCEPT_ATTRIBUTE}),
+    )
+
+    class Meta:
+        model = Paper
+        fields = ["title", "kind", "visibility", "upload", "link", "position"]
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if upload:
+            uploads.validate_upload(upload)
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        has_file = bool(cleaned.get("upload") or self.instance.file_key)
+        link = cleaned.get("link")
+        if cleaned.get("upload") and link:
+            raise forms.ValidationError("Give either a file or a link, not both.")
+        if not has_file and not link:
+            raise forms.ValidationError("Upload a file or give a link.")
+        if link and self.instance.file_key:
+            raise forms.ValidationError("This paper has a file. Delete the paper and add a new one to use a link.")
+        return cleaned
+
+    def save(self, commit=True):
+        paper = super().save(commit=False)
+        upload = self.cleaned_data.get("upload")
+        if upload:
+            replaced = paper.file_key
+            stored = uploads.store_upload(upload, folder="meeting-papers")
+            paper.file_key, paper.file_name, paper.size = stored.key, stored.display_name, stored.size
+            if replaced:
+                # Only once the new file's row is committed is the old file unreferenced.
+                transaction.on_commit(partial(uploads.delete_stored, replaced))
+        if commit:
+            paper.save()
+        return paper
+
+
+class MeetingAdminForm(forms.ModelForm):
+    # Links typed without a scheme are taken as https, as Django 6 will do.
+    joining_url = forms.URLField(
+        label="Joining link",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=Meeting._meta.get_field("joining_url").help_text,
+    )
+    recording_url = forms.URLField(label="Recording link", required=False, max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "title",
+            "slug",
+            "chair",
+            "summary",
+            "agenda",
+            "starts_at",
+            "ends_at",
+            "registration_closes_at",
+            "format",
+            "venue_name",
+            "venue_address",
+            "in_person_capacity",
+            "joining_url",
+            "joining_notes",
+            "minutes",
+            "recording_url",
+            "cancellation_reason",
+        ]
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(f"“{slug}” is used by another page: choose another web address.")
+        return slug
+
+
+class CancelMeetingForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (included in the notice to registrants)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

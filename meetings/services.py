@@ -1,0 +1,442 @@
+"""Business rules for quarterly network meetings.
+
+Capacity rule: every change to who holds an in-person seat locks the meeting
+row first (select_for_update), then counts, then writes. Emails are outbox rows
+written in the same transaction, so they go out only if the change commits.
+"""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from members.access import is_approved_member
+from network_portal.ics import LONDON
+from network_portal.services import Attachment, absolute_url, notify
+from network_portal.signing import make_token
+
+from .calendar import meeting_ics, registration_ics
+from .models import CalendarFeed, Feedback, Meeting, Registration, new_feed_token
+
+FEEDBACK_PURPOSE = "meeting-feedback"
+# Thirteen weeks keeps the copy on the same weekday, which is how the network books its rooms.
+NEXT_QUARTER = timedelta(weeks=13)
+# Slugs that would shadow other routes under /meetings/.
+RESERVED_SLUGS = {"feedback"}
+
+
+class MeetingError(Exception):
+    """A change staff asked for that the rules do not allow; the message says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class RegistrationRefused(Exception):
+    def __init__(self, message: str, *, in_person_full: bool = False):
+        super().__init__(message)
+        self.message = message
+        # True when the member may still join the waiting list (or come online).
+        self.in_person_full = in_person_full
+
+
+class FeedbackRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- Meetings (staff) ---------------------------------------------------------
+
+
+def meeting_save(*, meeting: Meeting) -> Meeting:
+    """Save staff edits. A new time or place bumps the ICS SEQUENCE and, for a
+    published meeting, sends registrants a change notice with the updated ICS."""
+    with transaction.atomic():
+        if not meeting.slug:
+            meeting.slug = _unique_slug(meeting)
+        if meeting.slug in RESERVED_SLUGS:
+            raise MeetingError(f"The web address “{meeting.slug}” is reserved: choose another.")
+        if meeting.pk is None:
+            meeting.save()
+            return meeting
+        before = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        changed = [f for f in Meeting.TIME_AND_PLACE_FIELDS if getattr(before, f) != getattr(meeting, f)]
+        meeting.sequence = before.sequence + 1 if changed else before.sequence
+        meeting.status = before.status  # status moves only through publish and cancel
+        meeting.save()
+        if changed and meeting.status == Meeting.Status.PUBLISHED and not meeting.has_ended:
+            _send_change_notices(meeting, changed)
+        if meeting.status == Meeting.Status.PUBLISHED:
+            _fill_in_person_seats(meeting)
+    return meeting
+
+
+def meeting_publish(*, meeting_id: int) -> bool:
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        if meeting.status != Meeting.Status.DRAFT:
+            return False
+        if meeting.has_in_person and not meeting.venue_name:
+            raise MeetingError(f"{meeting.title}: add the venue before publishing an in-person or hybrid meeting.")
+        meeting.status = Meeting.Status.PUBLISHED
+        meeting.save(update_fields=["status", "updated_at"])
+    return True
+
+
+def meeting_cancel(*, meeting_id: int, reason: str = "") -> int:
+    """Cancel the meeting and tell everyone registered or waiting. Returns notices queued."""
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        if meeting.is_cancelled:
+            return 0
+        if meeting.has_ended:
+            raise MeetingError(f"{meeting.title} has already taken place, so it cannot be cancelled.")
+        meeting.status = Meeting.Status.CANCELLED
+        meeting.cancellation_reason = reason.strip()
+        meeting.sequence += 1
+        meeting.save(update_fields=["status", "cancellation_reason", "sequence", "updated_at"])
+        ics = meeting_ics(meeting, include_joining=False)
+        sent = 0
+        for registration in meeting.registrations.active().select_related("user"):
+            sent += _notify_registration(
+                registration,
+                template="meeting-cancelled",
+                kind="meeting-cancelled",
+                key=f"meeting-cancelled:meeting:{meeting.pk}:registration:{registration.pk}",
+                reason="You registered for this meeting.",
+                ics=ics,
+            )
+    return sent
+
+
+def meeting_duplicate_next_quarter(*, meeting_id: int) -> Meeting:
+    """Copy a meeting 13 weeks on, at the same London wall-clock time, as a draft.
+
+    Registrations, papers, actions, minutes and the joining link are not copied:
+    each meeting gets its own."""
+    with transaction.atomic():
+        source = Meeting.objects.get(pk=meeting_id)
+        copy = Meeting(
+            title=source.title,
+            starts_at=_same_wall_clock_later(source.starts_at, NEXT_QUARTER),
+            ends_at=_same_wall_clock_later(source.ends_at, NEXT_QUARTER),
+            registration_closes_at=(
+                _same_wall_clock_later(source.registration_closes_at, NEXT_QUARTER)
+                if source.registration_closes_at
+                else None
+            ),
+            format=source.format,
+            venue_name=source.venue_name,
+            venue_address=source.venue_address,
+            chair=source.chair,
+            summary=source.summary,
+            agenda=source.agenda,
+            in_person_capacity=source.in_person_capacity,
+            status=Meeting.Status.DRAFT,
+        )
+        copy.slug = _unique_slug(copy)
+        copy.save()
+    return copy
+
+
+def meeting_minutes_publish(*, meeting_id: int) -> int:
+    """Publish minutes and email them, with the actions, to everyone who registered."""
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        if meeting.minutes_published:
+            return 0
+        if meeting.status != Meeting.Status.PUBLISHED or not meeting.has_ended:
+            raise MeetingError(f"{meeting.title}: minutes can be published only after a meeting has taken place.")
+        if not meeting.minutes.strip():
+            raise MeetingError(f"{meeting.title}: write the minutes before publishing them.")
+        meeting.minutes_published_at = timezone.now()
+        meeting.save(update_fields=["minutes_published_at", "updated_at"])
+        actions = list(meeting.actions.select_related("owner", "council"))
+        sent = 0
+        for registration in meeting.registrations.registered().select_related("user"):
+            sent += _notify_registration(
+                registration,
+                template="meeting-minutes",
+                kind="meeting-minutes",
+                key=f"meeting-minutes:meeting:{meeting.pk}:member:{registration.user_id}",
+                reason="You registered for this meeting.",
+                context={"actions": actions},
+            )
+    return sent
+
+
+# --- Registrations (members) --------------------------------------------------
+
+
+def registration_create(
+    *, meeting_id: int, user, mode: str, waitlist_ok: bool = False, access_needs: str = ""
+) -> Registration:
+    """Register an approved member. A full in-person list refuses unless the
+    member chose the waiting list (waitlist_ok), so they can pick online instead."""
+    if not is_approved_member(user):
+        raise RegistrationRefused("Only approved members of the network can register for meetings.")
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        _check_open(meeting, mode)
+        existing = meeting.registrations.active().filter(user=user).first()
+        if existing:
+            raise RegistrationRefused(_already_message(existing))
+        status = Registration.Status.REGISTERED
+        if mode == Registration.Mode.IN_PERSON and _seats_left(meeting) == 0:
+            if not waitlist_ok:
+                online = " or register to attend online" if meeting.has_online else ""
+                raise RegistrationRefused(
+                    f"All in-person places are taken. You can join the in-person waiting list{online}.",
+                    in_person_full=True,
+                )
+            status = Registration.Status.WAITLISTED
+        registration = Registration.objects.create(
+            meeting=meeting, user=user, mode=mode, status=status, access_needs=access_needs.strip()
+        )
+        _send_registration_email(registration)
+    return registration
+
+
+def registration_cancel(*, registration_id: int) -> Registration:
+    """Cancel a registration; a freed in-person seat goes to the first on the waiting list."""
+    with transaction.atomic():
+        meeting_id = Registration.objects.values_list("meeting_id", flat=True).get(pk=registration_id)
+        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        registration = Registration.objects.select_related("user").get(pk=registration_id)
+        if registration.status == Registration.Status.CANCELLED:
+            raise RegistrationRefused("This registration was already cancelled.")
+        if meeting.starts_at <= timezone.now():
+            raise RegistrationRefused("This meeting has already started, so the registration cannot be cancelled.")
+        registration.status = Registration.Status.CANCELLED
+        registration.cancelled_at = timezone.now()
+        registration.save(update_fields=["status", "cancelled_at"])
+        if meeting.status == Meeting.Status.PUBLISHED:
+            _fill_in_person_seats(meeting)
+    return registration
+
+
+def registration_mark_attendance(*, registration_ids, attendance: str) -> int:
+    if attendance not in Registration.Attendance.values:
+        raise ValueError(f"Unknown attendance value {attendance!r}")
+    with transaction.atomic():
+        return Registration.objects.registered().filter(pk__in=registration_ids).update(attendance=attendance)
+
+
+def registration_waitlist_position(*, registration: Registration) -> int | None:
+    if not registration.is_waitlisted:
+        return None
+    at_or_ahead = Q(created_at__lt=registration.created_at) | Q(
+        created_at=registration.created_at, pk__lte=registration.pk
+    )
+    return Registration.objects.waitlisted().filter(at_or_ahead, meeting_id=registration.meeting_id).count()
+
+
+# --- Feedback -----------------------------------------------------------------
+
+
+def feedback_link(registration: Registration) -> str:
+    token = make_token(obj=registration, purpose=FEEDBACK_PURPOSE)
+    return absolute_url(reverse("meetings:feedback", kwargs={"token": token}))
+
+
+def feedback_submit(
+    *, registration_id: int, usefulness: int, topics_next_time: str = "", comments: str = ""
+) -> Feedback:
+    registration = Registration.objects.select_related("meeting").get(pk=registration_id)
+    if not registration.is_registered:
+        raise FeedbackRefused("This registration was cancelled, so there is no feedback to give.")
+    if registration.meeting.starts_at > timezone.now():
+        raise FeedbackRefused("Feedback opens once the meeting has taken place.")
+    try:
+        with transaction.atomic():
+            return Feedback.objects.create(
+                registration=registration,
+                usefulness=usefulness,
+                topics_next_time=topics_next_time.strip(),
+                comments=comments.strip(),
+            )
+    except IntegrityError as exc:
+        # Two submissions racing: the one-to-one constraint keeps exactly one.
+        raise FeedbackRefused("You have already sent feedback on this meeting. Thank you.") from exc
+
+
+# --- Personal calendar feed ---------------------------------------------------
+
+
+def calendar_feed_regenerate(*, user) -> CalendarFeed:
+    """Create the member's feed, or replace its token so the old address stops working."""
+    with transaction.atomic():
+        feed, created = CalendarFeed.objects.select_for_update().get_or_create(user=user)
+        if not created:
+            feed.token = new_feed_token()
+            feed.save(update_fields=["token"])
+    return feed
+
+
+# --- Scheduled email (called by the scan in network_portal.schedules) ----------
+
+
+def reminder_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: str = "", days: int):
+    registration = recipient.context["registration"]
+    return notify(
+        template="meeting-reminder",
+        to_email=registration.user.email,
+        kind="reminder",
+        dedupe_key=dedupe_key,
+        user=registration.user,
+        skip_reason=skip_reason,
+        context={
+            "meeting": event,
+            "registration": registration,
+            "days": days,
+            "reason": "You registered for this meeting.",
+        },
+    )
+
+
+def survey_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: str = ""):
+    registration = recipient.context["registration"]
+    return notify(
+        template="meeting-survey",
+        to_email=registration.user.email,
+        kind="survey",
+        dedupe_key=dedupe_key,
+        user=registration.user,
+        skip_reason=skip_reason,
+        context={
+            "meeting": event,
+            "registration": registration,
+            "feedback_url": feedback_link(registration),
+            "reason": "You registered for this meeting, and your answers shape the next one.",
+        },
+    )
+
+
+# --- Private helpers ----------------------------------------------------------
+
+
+def _check_open(meeting: Meeting, mode: str) -> None:
+    now = timezone.now()
+    if mode not in Registration.Mode.values:
+        raise RegistrationRefused("Choose whether you will attend in person or online.")
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise RegistrationRefused("This meeting has been cancelled.")
+    if meeting.status != Meeting.Status.PUBLISHED:
+        raise RegistrationRefused("This meeting is not open for registration yet.")
+    if meeting.starts_at <= now:
+        raise RegistrationRefused("This meeting has already taken place.")
+    if meeting.registration_deadline <= now:
+        raise RegistrationRefused("Registration for this meeting has closed.")
+    if mode == Registration.Mode.IN_PERSON and not meeting.has_in_person:
+        raise RegistrationRefused("This meeting is online only.")
+    if mode == Registration.Mode.ONLINE and not meeting.has_online:
+        raise RegistrationRefused("This meeting is in person only.")
+
+
+def _already_message(existing: Registration) -> str:
+    if existing.is_waitlisted:
+        return "You are already on the in-person waiting list for this meeting."
+    return f"You are already registered for this meeting ({existing.get_mode_display().lower()})."
+
+
+def _seats_left(meeting: Meeting) -> int | None:
+    """In-person seats left; None means no limit. Call only with the meeting row locked."""
+    if meeting.in_person_capacity is None:
+        return None
+    taken = meeting.registrations.registered().in_person().count()
+    return max(meeting.in_person_capacity - taken, 0)
+
+
+def _fill_in_person_seats(meeting: Meeting) -> list[Registration]:
+    """Promote from the waiting list, first come first served, into free seats."""
+    if meeting.starts_at <= timezone.now():
+        return []
+    free = _seats_left(meeting)
+    waiting = meeting.registrations.waitlisted().select_related("user")
+    promoted = list(waiting if free is None else waiting[:free])
+    for registration in promoted:
+        registration.status = Registration.Status.REGISTERED
+        registration.save(update_fields=["status"])
+        _notify_registration(
+            registration,
+            template="meeting-promoted",
+            kind="meeting-promoted",
+            key=f"meeting-promoted:meeting:{meeting.pk}:registration:{registration.pk}",
+            reason="You joined the in-person waiting list for this meeting.",
+            ics=registration_ics(registration),
+        )
+    return promoted
+
+
+def _send_registration_email(registration: Registration) -> None:
+    if registration.is_waitlisted:
+        _notify_registration(
+            registration,
+            template="meeting-waitlisted",
+            kind="meeting-waitlisted",
+            key=f"meeting-waitlisted:meeting:{registration.meeting_id}:registration:{registration.pk}",
+            reason="You joined the in-person waiting list for this meeting.",
+            context={"position": registration_waitlist_position(registration=registration)},
+        )
+        return
+    _notify_registration(
+        registration,
+        template="meeting-registered",
+        kind="meeting-registered",
+        key=f"meeting-registered:meeting:{registration.meeting_id}:registration:{registration.pk}",
+        reason="You registered for this meeting on the network's website.",
+        ics=registration_ics(registration),
+    )
+
+
+def _send_change_notices(meeting: Meeting, changed: list[str]) -> None:
+    labels = [str(Meeting._meta.get_field(name).verbose_name) for name in changed]
+    for registration in meeting.registrations.active().select_related("user"):
+        _notify_registration(
+            registration,
+            template="meeting-changed",
+            kind="meeting-changed",
+            key=f"meeting-changed:meeting:{meeting.pk}:registration:{registration.pk}:seq{meeting.sequence}",
+            reason="You registered for this meeting.",
+            context={"changed": labels},
+            ics=registration_ics(registration) if registration.is_registered else None,
+        )
+
+
+def _notify_registration(
+    registration: Registration, *, template: str, kind: str, key: str, reason: str, context=None, ics=None
+) -> int:
+    meeting = registration.meeting
+    attachments = ()
+    if ics is not None:
+        attachments = (Attachment(filename=f"{meeting.slug}.ics", content=ics, mimetype="text/calendar"),)
+    row = notify(
+        template=template,
+        to_email=registration.user.email,
+        kind=kind,
+        dedupe_key=key,
+        user=registration.user,
+        attachments=attachments,
+        context={"meeting": meeting, "registration": registration, "reason": reason, **(context or {})},
+    )
+    return int(row is not None)
+
+
+def _same_wall_clock_later(moment, delta: timedelta):
+    """The same London clock time `delta` later, whatever the clocks did in between."""
+    local = timezone.localtime(moment, LONDON).replace(tzinfo=None)
+    return timezone.make_aware(local + delta, LONDON)
+
+
+def _unique_slug(meeting: Meeting) -> str:
+    local = timezone.localtime(meeting.starts_at, LONDON)
+    base = slugify(f"{meeting.title} {local:%Y-%m-%d}")[:180] or "meeting"
+    slug, n = base, 2
+    while Meeting.objects.filter(slug=slug).exclude(pk=meeting.pk).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug

@@ -1,0 +1,195 @@
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from members.access import approved_member_required, is_approved_member, membership_refused
+from network_portal import uploads
+from network_portal.ics import ics_response
+from network_portal.signing import InvalidLink, invalid_link_response, read_token
+
+from . import calendar, services
+from .forms import FeedbackForm, RegistrationForm
+from .models import Action, CalendarFeed, Feedback, Meeting, Paper, Registration
+
+UPCOMING_LIMIT = 12
+PAST_PER_PAGE = 12
+
+
+def meeting_list(request):
+    now = timezone.now()
+    visible = Meeting.objects.visible()
+    upcoming = list(visible.upcoming(now).with_counts()[:UPCOMING_LIMIT])
+    past = Paginator(visible.past(now), PAST_PER_PAGE).get_page(request.GET.get("page"))
+    shown = [m.pk for m in upcoming] + [m.pk for m in past]
+    mine = {r.meeting_id: r for r in Registration.objects.for_user(request.user).active().filter(meeting__in=shown)}
+    for meeting in [*upcoming, *past]:
+        meeting.my_registration = mine.get(meeting.pk)
+    context = {"upcoming": _by_quarter(upcoming), "past": _by_quarter(past), "past_page": past}
+    return render(request, "meetings/list.html", context)
+
+
+def meeting_detail(request, slug):
+    meeting = _visible_meeting(request, slug, Meeting.objects.with_counts())
+    is_member = is_approved_member(request.user)
+    registration = _active_registration(request.user, meeting)
+    context = {
+        "meeting": meeting,
+        "registration": registration,
+        "is_member": is_member,
+        "seats_left": _seats_left(meeting),
+        "papers": meeting.papers.visible_to(request.user),
+        "actions": meeting.actions.select_related("owner", "council") if is_member else [],
+        "carried_forward": Action.objects.carried_forward_to(meeting) if is_member and not meeting.has_ended else [],
+        "waitlist_position": registration and services.registration_waitlist_position(registration=registration),
+    }
+    return render(request, "meetings/detail.html", context)
+
+
+def meeting_ics(request, slug):
+    meeting = _visible_meeting(request, slug, Meeting.objects.all())
+    registration = _active_registration(request.user, meeting)
+    content = calendar.meeting_ics(meeting, include_joining=bool(registration and registration.sees_joining_link))
+    return ics_response(content, filename=f"{meeting.slug}.ics")
+
+
+@approved_member_required
+def register(request, slug):
+    meeting = get_object_or_404(Meeting.objects.published().with_counts(), slug=slug)
+    if not meeting.is_open_for_registration or _active_registration(request.user, meeting):
+        messages.info(request, _not_open_message(meeting, request.user))
+        return redirect(meeting)
+    form = RegistrationForm(request.POST or None, meeting=meeting, seats_left=_seats_left(meeting))
+    if request.method == "POST" and form.is_valid():
+        try:
+            registration = services.registration_create(meeting_id=meeting.pk, user=request.user, **form.service_kwargs)
+        except services.RegistrationRefused as refusal:
+            messages.error(request, refusal.message)
+            if not refusal.in_person_full:
+                return redirect(meeting)
+            # Someone took the last seat meanwhile: offer the waiting list or online.
+            form = RegistrationForm(meeting=meeting, seats_left=0)
+        else:
+            messages.success(request, _registered_message(registration))
+            return redirect(meeting)
+    return render(request, "meetings/register.html", {"meeting": meeting, "form": form})
+
+
+@require_POST
+@login_required
+def cancel(request, slug):
+    registration = get_object_or_404(Registration.objects.for_user(request.user).active(), meeting__slug=slug)
+    try:
+        services.registration_cancel(registration_id=registration.pk)
+    except services.RegistrationRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, "Your registration is cancelled. You can register again while registration is open.")
+    return redirect("meetings:detail", slug=slug)
+
+
+def paper_download(request, slug, pk):
+    paper = get_object_or_404(Paper.objects.select_related("meeting").exclude(file_key=""), pk=pk, meeting__slug=slug)
+    _visible_meeting(request, slug, Meeting.objects.filter(pk=paper.meeting_id))
+    if not paper.is_public and not is_approved_member(request.user):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return membership_refused(request)
+    return uploads.download_response(key=paper.file_key, display_name=paper.file_name)
+
+
+def feedback(request, token):
+    try:
+        registration = read_token(
+            token, purpose=services.FEEDBACK_PURPOSE, queryset=Registration.objects.select_related("meeting")
+        )
+    except InvalidLink:
+        return invalid_link_response(request)
+    if Feedback.objects.filter(registration=registration).exists():
+        return render(request, "meetings/feedback_thanks.html", {"meeting": registration.meeting})
+    form = FeedbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.feedback_submit(registration_id=registration.pk, **form.cleaned_data)
+        except services.FeedbackRefused as refusal:
+            messages.info(request, refusal.message)
+            return redirect(registration.meeting)
+        return redirect("meetings:feedback", token=token)
+    return render(request, "meetings/feedback.html", {"meeting": registration.meeting, "form": form})
+
+
+@staff_member_required
+def feedback_summary(request, slug):
+    meeting = get_object_or_404(Meeting.objects.with_counts(), slug=slug)
+    responses = Feedback.objects.filter(registration__meeting=meeting)
+    context = {
+        "meeting": meeting,
+        "summary": responses.summary(),
+        "topics": responses.exclude(topics_next_time="").values_list("topics_next_time", flat=True),
+        "comments": responses.exclude(comments="").values_list("comments", flat=True),
+        "surveyed": Registration.objects.survey_recipients(meeting).count(),
+    }
+    return render(request, "meetings/feedback_summary.html", context)
+
+
+def calendar_feed(request, token):
+    feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token, user__is_active=True)
+    return ics_response(calendar.feed_calendar(feed.user), filename="network-calendar.ics", attachment=False)
+
+
+@require_POST
+@login_required
+def calendar_regenerate(request):
+    had_feed = CalendarFeed.objects.filter(user=request.user).exists()
+    services.calendar_feed_regenerate(user=request.user)
+    if had_feed:
+        messages.success(request, "You have a new calendar address. The old one no longer works: update your calendar.")
+    else:
+        messages.success(request, "Your personal calendar address is ready. Add it to your calendar app.")
+    return redirect(f"{reverse('members:account')}#my-meetings")
+
+
+def _visible_meeting(request, slug, queryset):
+    """Drafts exist only for staff, who preview them before publishing."""
+    if not request.user.is_staff:
+        queryset = queryset.visible()
+    return get_object_or_404(queryset, slug=slug)
+
+
+def _active_registration(user, meeting):
+    registration = Registration.objects.for_user(user).active().filter(meeting=meeting).first()
+    if registration:
+        registration.meeting = meeting  # already loaded, with its counts
+    return registration
+
+
+def _seats_left(meeting) -> int | None:
+    if meeting.in_person_capacity is None:
+        return None
+    return max(meeting.in_person_capacity - meeting.in_person_count, 0)
+
+
+def _by_quarter(meetings) -> list[tuple[str, list]]:
+    groups: dict[str, list] = {}
+    for meeting in meetings:
+        groups.setdefault(meeting.quarter_label, []).append(meeting)
+    return list(groups.items())
+
+
+def _not_open_message(meeting, user) -> str:
+    if _active_registration(user, meeting):
+        return "You are already registered for this meeting."
+    if meeting.starts_at <= timezone.now():
+        return "This meeting has already taken place."
+    return "Registration for this meeting has closed."
+
+
+def _registered_message(registration) -> str:
+    if registration.is_waitlisted:
+        return "You are on the in-person waiting list. We will email you if a place comes up."
+    return f"You are registered to attend {registration.get_mode_display().lower()}. We have emailed you the details."
