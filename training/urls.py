@@ -1,5 +1,24 @@
-from django.urls import path  # noqa: F401 - the app's routes are added here
+from django.urls import path
+
+from . import views
 
 app_name = "training"
 
-urlpatterns = []
+urlpatterns = [
+    path("training/", views.index, name="index"),
+    path("training/courses/<slug:slug>/", views.course_detail, name="course-detail"),
+    path("training/sessions/<int:pk>/", views.session_detail, name="session-detail"),
+    path("training/sessions/<int:pk>.ics", views.session_ics, name="session-ics"),
+    path("training/sessions/<int:pk>/book/", views.session_book, name="session-book"),
+    path("training/bookings/<int:pk>/cancel/", views.booking_cancel, name="booking-cancel"),
+    path("training/bookings/<int:pk>/feedback/", views.feedback_logged_in, name="feedback"),
+    path("training/bookings/<int:pk>/follow-up/<str:wave>/", views.followup_logged_in, name="followup"),
+    path("training/feedback/<str:token>/", views.feedback_by_link, name="feedback-link"),
+    path("training/follow-up/<str:wave>/<str:token>/", views.followup_by_link, name="followup-link"),
+    path("training/coverage/", views.coverage, name="coverage"),
+    path("training/coverage.csv", views.coverage_csv, name="coverage-csv"),
+    path("training/dashboard/", views.dashboard, name="dashboard"),
+    path("training/research/", views.research, name="research"),
+    path("training/research/participants.csv", views.research_participants_csv, name="research-participants"),
+    path("training/research/breakdown.csv", views.research_breakdown_csv, name="research-breakdown"),
+]

@@ -1,0 +1,287 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from members.models import Member
+from tests.factories import CouncilFactory, MemberFactory, UserFactory
+from training import reports
+from training.models import Booking, Feedback, ResearchExportLog, Session
+
+from .factories import BookingFactory, FeedbackFactory, FollowUpFactory, SessionFactory, past_session, researcher_group
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Headline -----------------------------------------------------------------
+
+
+def test_headline_with_no_feedback_says_so(client):
+    headline = Feedback.objects.headline()
+    assert (headline.n, headline.percent) == (0, None)
+    assert "There is no feedback on the training yet." in client.get(reverse("training:index")).content.decode()
+
+
+def test_headline_on_a_hand_computed_fixture(client):
+    # 3 Excellent + 4 Good = 7 positive of 10 responses: 70%.
+    ratings = {"excellent": 3, "good": 4, "average": 1, "poor": 1, "very_poor": 1}
+    for rating, count in ratings.items():
+        for _ in range(count):
+            FeedbackFactory(rating=rating)
+    headline = Feedback.objects.headline()
+    assert (headline.n, headline.positive, headline.percent) == (10, 7, 70)
+    content = client.get(reverse("training:index")).content.decode()
+    assert "<strong>70%</strong> of 10 trainees rated the training Excellent or Good." in content
+
+
+@pytest.mark.parametrize(
+    ("positive", "others", "percent"),
+    [(2, 1, 67), (1, 7, 13), (1, 0, 100), (0, 4, 0)],  # 66.7 -> 67; 12.5 rounds half up -> 13
+)
+def test_headline_rounds_half_up(positive, others, percent):
+    for _ in range(positive):
+        FeedbackFactory(rating="good")
+    for _ in range(others):
+        FeedbackFactory(rating="average")
+    assert Feedback.objects.headline().percent == percent
+
+
+# --- Coverage -----------------------------------------------------------------
+
+
+def test_coverage_counts_councillors_trained_and_sessions_delivered_per_council(client, london_councils):
+    camden = london_councils.get(name="Camden")
+    camden.councillor_seats = 60
+    camden.save()
+    hackney = london_councils.get(name="Hackney")
+    first, second = past_session(council=camden), past_session(council=camden, days_ago=30)
+    SessionFactory(council=camden)  # future: not delivered yet
+    past_session(council=camden, status=Session.Status.CANCELLED)  # cancelled: not delivered
+
+    twice = MemberFactory(council=camden)
+    for session in (first, second):
+        BookingFactory(session=session, member=twice, attended=Booking.Attended.YES)
+    for _ in range(2):
+        BookingFactory(session=first, member=MemberFactory(council=camden), attended=Booking.Attended.YES)
+    BookingFactory(
+        session=first, member=MemberFactory(council=camden, role=Member.Role.OFFICER), attended=Booking.Attended.YES
+    )
+    BookingFactory(session=first, member=MemberFactory(council=camden), attended=Booking.Attended.NO)
+    # A Hackney councillor trained at a Camden session counts for Hackney.
+    BookingFactory(session=second, member=MemberFactory(council=hackney), attended=Booking.Attended.YES)
+
+    rows = {row.council.name: row for row in reports.council_coverage()}
+    assert len(rows) == 33
+    assert (rows["Camden"].councillors_trained, rows["Camden"].sessions_delivered) == (3, 2)
+    assert rows["Camden"].percent_of_seats == 5  # 3 of 60
+    assert (rows["Hackney"].councillors_trained, rows["Hackney"].sessions_delivered) == (1, 0)
+    assert rows["Hackney"].percent_of_seats is None
+    assert rows["Barnet"].councillors_trained == 0
+
+    content = client.get(reverse("training:coverage")).content.decode()
+    assert content.count('class="coverage-tile') == 33
+    assert f"tile-c{camden.grid_col} tile-r{camden.grid_row} band-1" in content
+    assert "Camden: 3 councillors trained, 5% of seats" in content
+    assert '<th scope="row">Camden</th>' in content
+
+    response = client.get(reverse("training:coverage-csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    table = {row["council"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
+    assert len(table) == 33
+    assert table["Camden"] == {
+        "gss_code": camden.gss_code,
+        "council": "Camden",
+        "sessions_delivered": "2",
+        "councillors_trained": "3",
+        "councillor_seats": "60",
+        "percent_of_seats": "5",
+    }
+
+
+def test_council_coverage_panel_for_the_council_page(london_councils):
+    from django.template.loader import render_to_string
+
+    camden = london_councils.get(name="Camden")
+    BookingFactory(session=past_session(council=camden), member=MemberFactory(council=camden), attended="yes")
+    upcoming = SessionFactory(council=camden)
+    html = render_to_string("training/_council_coverage.html", {"council": camden})
+    assert "1 session delivered for Camden; 1 councillor trained" in html
+    assert upcoming.get_absolute_url() in html
+
+
+# --- Evaluators' export ---------------------------------------------------------
+
+
+@pytest.fixture
+def researcher(client):
+    user = UserFactory()
+    user.groups.add(researcher_group())
+    client.force_login(user)
+    return user
+
+
+def _attend(member, **feedback):
+    booking = BookingFactory(session=past_session(), member=member, attended=Booking.Attended.YES)
+    FeedbackFactory(booking=booking, **feedback)
+    return booking
+
+
+def _rows(response):
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def test_export_is_only_for_the_researcher_permission(client):
+    url = reverse("training:research-participants")
+    assert client.get(url).status_code == 302
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get(url).status_code == 403
+    assert not ResearchExportLog.objects.exists()
+
+
+def test_export_holds_consenting_members_only_without_names_or_emails(client, researcher):
+    council = CouncilFactory()
+    consenting = [MemberFactory(council=council, consent_research=True) for _ in range(5)]
+    refusing = MemberFactory(council=council, consent_research=False)
+    for member in consenting:
+        _attend(member, will_do_differently="Ask every scrutiny panel", research_consent=True)
+    _attend(refusing, will_do_differently="Private words")
+
+    response = client.get(reverse("training:research-participants"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    rows = _rows(response)
+    assert len(rows) == 5
+    assert {row["participant"] for row in rows} == {reports.pseudonym(m.pk) for m in consenting}
+    assert "Private words" not in body
+    for member in [*consenting, refusing]:
+        assert member.user.email not in body
+        assert member.user.last_name not in body
+    assert {row["council"] for row in rows} == {council.name}
+    assert {row["will_do_differently"] for row in rows} == {"Ask every scrutiny panel"}
+
+
+def test_export_keeps_free_text_only_with_research_consent_on_the_answer(client, researcher):
+    council = CouncilFactory()
+    members = [MemberFactory(council=council, consent_research=True) for _ in range(5)]
+    _attend(members[0], will_do_differently="Shared with evaluators", research_consent=True)
+    for member in members[1:]:
+        _attend(member, will_do_differently="Not for evaluators", research_consent=False)
+    FollowUpFactory(
+        booking=Booking.objects.get(member=members[1]),
+        influenced_policy=True,
+        policy_area="housing",
+        policy_description="Not for evaluators either",
+        research_consent=False,
+    )
+    body = client.get(reverse("training:research-participants")).content.decode()
+    assert "Shared with evaluators" in body
+    assert "Not for evaluators" not in body
+    assert "housing" in body
+
+
+def test_export_suppresses_council_and_role_cells_under_five(client, researcher):
+    big, small = CouncilFactory(name="Big Council"), CouncilFactory(name="Small Council")
+    for _ in range(5):
+        _attend(MemberFactory(council=big, consent_research=True))
+    for _ in range(4):
+        _attend(MemberFactory(council=small, consent_research=True))
+    _attend(MemberFactory(council=big, role=Member.Role.OFFICER, consent_research=True))
+
+    rows = _rows(client.get(reverse("training:research-participants")))
+    cells = [(row["council"], row["role"]) for row in rows]
+    assert cells.count(("Big Council", "councillor")) == 5
+    assert cells.count(("suppressed", "suppressed")) == 5
+    assert "Small Council" not in {row["council"] for row in rows}
+
+    breakdown = {row["council"]: row for row in _rows(client.get(reverse("training:research-breakdown")))}
+    assert breakdown["Big Council"]["councillor"] == "5"
+    assert breakdown["Big Council"]["officer"] == "suppressed"
+    assert breakdown["Small Council"]["councillor"] == "suppressed"
+    assert breakdown["Small Council"]["partner"] == "0"
+
+
+def test_every_download_is_logged_with_who_and_when(client, researcher):
+    _attend(MemberFactory(consent_research=True))
+    client.get(reverse("training:research-participants"))
+    client.get(reverse("training:research-breakdown"))
+    logs = list(ResearchExportLog.objects.order_by("downloaded_at"))
+    assert [(log.user, log.kind, log.row_count) for log in logs] == [
+        (researcher, "participants", 1),
+        (researcher, "breakdown", 1),
+    ]
+    page = client.get(reverse("training:research")).content.decode()
+    assert researcher.email in page
+
+
+def test_pseudonyms_are_stable_and_keyed(settings):
+    settings.RESEARCH_PSEUDONYM_KEY = "key-one"
+    first = reports.pseudonym(42)
+    assert reports.pseudonym(42) == first
+    assert reports.pseudonym(43) != first
+    settings.RESEARCH_PSEUDONYM_KEY = "key-two"
+    assert reports.pseudonym(42) != first
+
+
+def test_export_defuses_spreadsheet_formulas(client, researcher):
+    council = CouncilFactory()
+    for _ in range(5):
+        _attend(
+            MemberFactory(council=council, consent_research=True),
+            will_do_differently='=HYPERLINK("http://evil.example")',
+            research_consent=True,
+        )
+    rows = _rows(client.get(reverse("training:research-participants")))
+    assert all(row["will_do_differently"].startswith("'=") for row in rows)
+
+
+# --- Staff dashboard --------------------------------------------------------------
+
+
+def test_dashboard_shows_distributions_turnout_outcomes_and_confidence(client):
+    client.force_login(UserFactory(is_staff=True))
+    council = CouncilFactory(name="Lambeth Test")
+    session = past_session(council=council)
+    for rating in ("excellent", "good", "poor"):
+        _booking = BookingFactory(session=session, member=MemberFactory(council=council), attended="yes")
+        FeedbackFactory(
+            booking=_booking,
+            rating=rating,
+            confidence_residents_before=2,
+            confidence_residents_after=4,
+            confidence_self_before=3,
+            confidence_self_after=3,
+        )
+    BookingFactory(session=session, member=MemberFactory(council=council), attended="no")
+    FollowUpFactory(
+        booking=Booking.objects.filter(attended="yes").first(), influenced_policy=True, policy_area="housing"
+    )
+
+    response = client.get(reverse("training:dashboard"))
+    data = response.context
+    (course_row,) = data["by_course"]
+    assert (course_row.responses, course_row.attended, course_row.response_rate) == (3, 3, 100)
+    assert course_row.positive_percent == 67
+    (turnout,) = [t for t in data["turnout"] if t.council == "Lambeth Test"]
+    assert (turnout.registered, turnout.attended, turnout.no_show) == (4, 3, 1)
+    three_months = data["followups"][0]
+    assert (three_months.responses, three_months.influenced_policy, three_months.by_area["housing"]) == (1, 1, 1)
+    residents, own = data["confidence"]
+    assert (residents.n, residents.change, own.change) == (3, 2.0, 0.0)
+    content = response.content.decode()
+    assert content.count("<svg") == 5
+    assert "Ratings by course" in content
+
+
+def test_council_panel_costs_two_queries(london_councils, django_assert_max_num_queries):
+    from django.template.loader import render_to_string
+
+    camden = london_councils.get(name="Camden")
+    for days in (10, 20, 30):
+        BookingFactory(session=past_session(council=camden, days_ago=days), member=MemberFactory(council=camden),
+                       attended="yes")  # fmt: skip
+    SessionFactory(council=camden)
+    past_session(council=camden, status=Session.Status.CANCELLED)
+    with django_assert_max_num_queries(2):
+        html = render_to_string("training/_council_coverage.html", {"council": camden})
+    assert "3 sessions delivered for Camden; 3 councillors trained" in html

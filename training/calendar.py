@@ -1,0 +1,28 @@
+"""Booked training sessions in the member's personal calendar feed (the feed
+itself belongs to the meetings app)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from meetings.calendar import register_source
+from network_portal.ics import CalendarEvent
+
+from .models import Booking, Session
+from .services import session_calendar_event
+
+# Recent sessions stay in the feed for a while, so calendars do not drop them at once.
+FEED_HISTORY = timedelta(days=90)
+
+
+def my_sessions(user) -> list[CalendarEvent]:
+    bookings = (
+        Booking.objects.confirmed()
+        .filter(member__user=user, session__ends_at__gte=timezone.now() - FEED_HISTORY)
+        .exclude(session__status=Session.Status.DRAFT)
+        .select_related("session__course", "session__council")
+    )
+    return [session_calendar_event(b.session, with_joining_link=True) for b in bookings]
+
+
+register_source(my_sessions)

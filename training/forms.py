@@ -1,0 +1,165 @@
+from datetime import date, datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from members.models import Council
+
+from .models import Feedback, FollowUp
+
+YES_NO = [(True, "Yes"), (False, "No")]
+
+
+class SessionFilterForm(forms.Form):
+    council = forms.ModelChoiceField(
+        queryset=Council.objects.all(),
+        required=False,
+        empty_label="All councils",
+        to_field_name="slug",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    month = forms.ChoiceField(required=False, widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, *args, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["month"].choices = [("", "Any month"), *_months_ahead(timezone.localdate(now), 12)]
+
+    def filter(self, sessions):
+        if not self.is_valid():
+            return sessions
+        council = self.cleaned_data.get("council")
+        month = self.cleaned_data.get("month")
+        if council:
+            sessions = sessions.filter(council=council)
+        if month:
+            year, number = (int(part) for part in month.split("-"))
+            start = timezone.make_aware(datetime(year, number, 1))
+            end = timezone.make_aware(datetime(year + number // 12, number % 12 + 1, 1))
+            sessions = sessions.filter(starts_at__gte=start, starts_at__lt=end)
+        return sessions
+
+
+def _months_ahead(today: date, count: int) -> list[tuple[str, str]]:
+    months = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        months.append((f"{year}-{month:02d}", date_format(date(year, month, 1), "F Y")))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+class FeedbackForm(forms.ModelForm):
+    class Meta:
+        model = Feedback
+        fields = [
+            "rating",
+            "usefulness",
+            "confidence_residents_before",
+            "confidence_residents_after",
+            "confidence_self_before",
+            "confidence_self_after",
+            "will_do_differently",
+            "testimonial",
+            "testimonial_consent",
+            "research_consent",
+        ]
+        labels = {
+            "rating": "Overall, how would you rate the training?",
+            "usefulness": "How useful was it for your role?",
+            "confidence_residents_before": "Before the training: supporting residents' mental health",
+            "confidence_residents_after": "After the training: supporting residents' mental health",
+            "confidence_self_before": "Before the training: looking after your own wellbeing",
+            "confidence_self_after": "After the training: looking after your own wellbeing",
+            "will_do_differently": "What will you do differently as a result? (optional)",
+            "testimonial": "Would you like to say something about the training that we can share? (optional)",
+            "testimonial_consent": "May we publish what you wrote above on this website?",
+            "research_consent": "The independent evaluators may read my written answers (never my name or email)",
+        }
+        widgets = {
+            "rating": forms.RadioSelect,
+            "usefulness": forms.RadioSelect,
+            "confidence_residents_before": forms.RadioSelect,
+            "confidence_residents_after": forms.RadioSelect,
+            "confidence_self_before": forms.RadioSelect,
+            "confidence_self_after": forms.RadioSelect,
+            "testimonial_consent": forms.RadioSelect,
+            "will_do_differently": forms.Textarea(attrs={"rows": 3}),
+            "testimonial": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # RadioSelect on a model field with a default adds a "---------" choice; drop it.
+        for name in self.Meta.widgets:
+            field = self.fields[name]
+            if isinstance(field.widget, forms.RadioSelect):
+                field.choices = [c for c in field.choices if c[0] != ""]
+
+
+class FollowUpForm(forms.ModelForm):
+    evidence_url = forms.URLField(
+        label="A link to evidence, such as a committee paper or motion (optional)",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+    )
+    raised_in_meeting = forms.TypedChoiceField(
+        label="Have you raised mental health in a council meeting?",
+        choices=YES_NO,
+        coerce=lambda v: v == "True",
+        widget=forms.RadioSelect,
+    )
+    influenced_policy = forms.TypedChoiceField(
+        label="Have you proposed or influenced a council policy or decision with mental health in mind?",
+        choices=YES_NO,
+        coerce=lambda v: v == "True",
+        widget=forms.RadioSelect,
+    )
+    became_champion = forms.TypedChoiceField(
+        label="Have you become a mental health champion?",
+        choices=YES_NO,
+        coerce=lambda v: v == "True",
+        widget=forms.RadioSelect,
+    )
+    changed_own_wellbeing = forms.TypedChoiceField(
+        label="Have you changed how you look after your own wellbeing?",
+        choices=YES_NO,
+        coerce=lambda v: v == "True",
+        widget=forms.RadioSelect,
+    )
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "raised_in_meeting",
+            "influenced_policy",
+            "policy_area",
+            "policy_description",
+            "evidence_url",
+            "became_champion",
+            "changed_own_wellbeing",
+            "would_recommend",
+            "research_consent",
+        ]
+        labels = {
+            "policy_area": "If so, in which service area?",
+            "policy_description": "Tell us about it (optional)",
+            "would_recommend": "Would you recommend the training to another councillor?",
+            "research_consent": "The independent evaluators may read my written answers (never my name or email)",
+        }
+        widgets = {
+            "would_recommend": forms.RadioSelect,
+            "policy_description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["would_recommend"].choices = [c for c in self.fields["would_recommend"].choices if c[0] != ""]
+        self.fields["policy_area"].choices = [("", "Choose a service area")] + list(FollowUp.PolicyArea.choices)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("influenced_policy") and not data.get("policy_area"):
+            self.add_error("policy_area", "Choose the service area of the policy or decision.")
+        return data

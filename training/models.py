@@ -1,0 +1,421 @@
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, F, Q
+from django.db.models.functions import Greatest
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Course(models.Model):
+    class Audience(models.TextChoices):
+        COUNCILLORS = "councillors", "Councillors"
+        OFFICERS = "officers", "Council officers"
+        BOTH = "both", "Councillors and officers"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.CharField(max_length=300, help_text="One or two sentences for the course list.")
+    description = models.TextField(blank=True, help_text="Markdown.")
+    trainer = models.CharField(max_length=200, help_text="Who delivers it, e.g. Thrive LDN.")
+    duration_minutes = models.PositiveSmallIntegerField("duration (minutes)", default=120)
+    audience = models.CharField(max_length=20, choices=Audience.choices, default=Audience.COUNCILLORS)
+    learning_outcomes = models.TextField(blank=True, help_text="One outcome per line.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="course_duration_positive"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("training:course-detail", kwargs={"slug": self.slug})
+
+    @property
+    def outcome_list(self) -> list[str]:
+        return [line.strip(" -*\t") for line in self.learning_outcomes.splitlines() if line.strip(" -*\t")]
+
+    @property
+    def duration_label(self) -> str:
+        hours, minutes = divmod(self.duration_minutes, 60)
+        parts = []
+        if hours:
+            parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+        if minutes:
+            parts.append(f"{minutes} minutes")
+        return " ".join(parts)
+
+
+class SessionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Session.Status.PUBLISHED)
+
+    def listed(self):
+        """Sessions the public can see: published, closed or cancelled, never drafts."""
+        return self.exclude(status=Session.Status.DRAFT)
+
+    def going_ahead(self):
+        """Published or closed to new bookings: it will take place."""
+        return self.filter(status__in=[Session.Status.PUBLISHED, Session.Status.CLOSED])
+
+    def upcoming(self, now=None):
+        return self.listed().filter(starts_at__gt=now or timezone.now()).order_by("starts_at", "pk")
+
+    def past(self, now=None):
+        return self.listed().filter(ends_at__lte=now or timezone.now())
+
+    def delivered(self, now=None):
+        return self.past(now).exclude(status=Session.Status.CANCELLED)
+
+    def with_counts(self):
+        """Annotate confirmed, waitlisted and seats_left, in the same query."""
+        return self.annotate(
+            confirmed_count=Count("bookings", filter=Q(bookings__status=Booking.Status.CONFIRMED)),
+            waitlist_count=Count("bookings", filter=Q(bookings__status=Booking.Status.WAITLISTED)),
+        ).annotate(seats_left=Greatest(F("capacity") - F("confirmed_count"), 0))
+
+    def needing_attendance(self, now=None):
+        """Finished sessions with confirmed bookings whose attendance nobody has marked."""
+        return (
+            self.past(now)
+            .filter(bookings__status=Booking.Status.CONFIRMED, bookings__attended=Booking.Attended.UNKNOWN)
+            .distinct()
+        )
+
+
+class Session(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft (not shown)"
+        PUBLISHED = "published", "Open for booking"
+        CLOSED = "closed", "Bookings closed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        ONLINE = "online", "Online"
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
+    council = models.ForeignKey(
+        "members.Council",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="training_sessions",
+        help_text="The council it is delivered for. Leave blank for a pan-London session.",
+    )
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IN_PERSON)
+    venue = models.CharField(max_length=300, blank=True, help_text="Address, for in-person sessions.")
+    joining_url = models.URLField(
+        "joining link", max_length=500, blank=True, help_text="Online sessions only. Shown only to booked members."
+    )
+    capacity = models.PositiveIntegerField(default=20)
+    booking_deadline = models.DateTimeField(
+        null=True, blank=True, help_text="Bookings close at this time. Leave blank to close when the session starts."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    # Bumped when the time or place changes, so calendar apps replace their copy.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="session_starts_before_ends"),
+            models.CheckConstraint(condition=Q(capacity__gte=0), name="session_capacity_not_negative"),
+            models.CheckConstraint(
+                condition=Q(booking_deadline__isnull=True) | Q(booking_deadline__lte=F("starts_at")),
+                name="session_deadline_not_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(mode="online") | ~Q(joining_url=""), name="session_online_has_joining_url"
+            ),
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"{self.course.title}, {self.place_label}, {local:%-d %b %Y %H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("training:session-detail", kwargs={"pk": self.pk})
+
+    @property
+    def place_label(self) -> str:
+        return self.council.name if self.council_id else "Pan-London"
+
+    @property
+    def bookings_close_at(self):
+        return self.booking_deadline or self.starts_at
+
+    @property
+    def is_online(self) -> bool:
+        return self.mode == self.Mode.ONLINE
+
+
+class BookingQuerySet(models.QuerySet):
+    def active(self):
+        return self.exclude(status=Booking.Status.CANCELLED)
+
+    def confirmed(self):
+        return self.filter(status=Booking.Status.CONFIRMED)
+
+    def waitlisted(self):
+        return self.filter(status=Booking.Status.WAITLISTED)
+
+    def in_queue_order(self):
+        # First come, first served: the row written first under the session lock.
+        return self.order_by("created_at", "pk")
+
+    def attended(self):
+        return self.filter(status=Booking.Status.CONFIRMED, attended=Booking.Attended.YES)
+
+    def for_member(self, member):
+        return self.filter(member=member)
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        WAITLISTED = "waitlisted", "On the waiting list"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Attended(models.TextChoices):
+        UNKNOWN = "unknown", "Not recorded"
+        YES = "yes", "Attended"
+        NO = "no", "Did not attend"
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="bookings")
+    # PROTECT: bookings are evidence. Erasing an account anonymises the member instead.
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="training_bookings")
+    status = models.CharField(max_length=10, choices=Status.choices)
+    attended = models.CharField(max_length=10, choices=Attended.choices, default=Attended.UNKNOWN)
+    created_at = models.DateTimeField(default=timezone.now)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Staff who booked on the member's behalf.",
+    )
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "member"],
+                condition=~Q(status="cancelled"),
+                name="booking_one_active_per_member_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancelled_at__isnull=False)
+                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                name="booking_cancelled_iff_cancelled_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(attended="unknown") | Q(status="confirmed"), name="booking_attendance_only_if_confirmed"
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "status", "created_at"], name="booking_session_queue")]
+
+    def __str__(self):
+        return f"{self.member} – {self.session} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return self.session.get_absolute_url()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != self.Status.CANCELLED
+
+
+class Rating(models.TextChoices):
+    EXCELLENT = "excellent", "Excellent"
+    GOOD = "good", "Good"
+    AVERAGE = "average", "Average"
+    POOR = "poor", "Poor"
+    VERY_POOR = "very_poor", "Very poor"
+
+
+POSITIVE_RATINGS = (Rating.EXCELLENT, Rating.GOOD)
+
+
+class Usefulness(models.IntegerChoices):
+    VERY = 4, "Very useful"
+    QUITE = 3, "Quite useful"
+    A_LITTLE = 2, "A little useful"
+    NOT = 1, "Not useful"
+
+
+class Confidence(models.IntegerChoices):
+    VERY_LOW = 1, "1 – not at all confident"
+    LOW = 2, "2"
+    MIDDLE = 3, "3"
+    HIGH = 4, "4"
+    VERY_HIGH = 5, "5 – very confident"
+
+
+def _in_range(field: str, low: int, high: int) -> Q:
+    return Q(**{f"{field}__gte": low, f"{field}__lte": high})
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The share of feedback rating the training Excellent or Good."""
+
+    n: int
+    positive: int
+
+    @property
+    def percent(self) -> int | None:
+        if not self.n:
+            return None
+        # Round half up, as people expect (Python's round() goes to even).
+        return (200 * self.positive + self.n) // (2 * self.n)
+
+
+class FeedbackQuerySet(models.QuerySet):
+    def headline(self) -> Headline:
+        totals = self.aggregate(n=Count("pk"), positive=Count("pk", filter=Q(rating__in=POSITIVE_RATINGS)))
+        return Headline(n=totals["n"], positive=totals["positive"])
+
+    def publishable_testimonials(self):
+        return (
+            self.exclude(testimonial="")
+            .exclude(testimonial_consent=Feedback.TestimonialConsent.DO_NOT_PUBLISH)
+            .filter(testimonial_hidden=False)
+        )
+
+
+class Feedback(models.Model):
+    class TestimonialConsent(models.TextChoices):
+        DO_NOT_PUBLISH = "no", "Do not publish it"
+        NAMED = "named", "Publish with my name and council"
+        COUNCIL = "council", "Publish with my council only"
+        ANONYMOUS = "anonymous", "Publish anonymously"
+
+    booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="feedback")
+    rating = models.CharField("overall rating", max_length=10, choices=Rating.choices)
+    usefulness = models.PositiveSmallIntegerField("usefulness for your role", choices=Usefulness.choices)
+    confidence_residents_before = models.PositiveSmallIntegerField(choices=Confidence.choices)
+    confidence_residents_after = models.PositiveSmallIntegerField(choices=Confidence.choices)
+    confidence_self_before = models.PositiveSmallIntegerField(choices=Confidence.choices)
+    confidence_self_after = models.PositiveSmallIntegerField(choices=Confidence.choices)
+    will_do_differently = models.TextField("what you will do differently", blank=True)
+    testimonial = models.TextField(blank=True)
+    testimonial_consent = models.CharField(
+        max_length=10, choices=TestimonialConsent.choices, default=TestimonialConsent.DO_NOT_PUBLISH
+    )
+    research_consent = models.BooleanField("the evaluators may use my written answers", default=False)
+    testimonial_hidden = models.BooleanField(default=False, help_text="Staff hid this testimonial from public pages.")
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    objects = FeedbackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name_plural = "feedback"
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__in=Rating.values), name="feedback_rating_on_scale"),
+            models.CheckConstraint(condition=_in_range("usefulness", 1, 4), name="feedback_usefulness_on_scale"),
+            *[
+                models.CheckConstraint(condition=_in_range(field, 1, 5), name=f"feedback_{field}_1_to_5")
+                for field in (
+                    "confidence_residents_before",
+                    "confidence_residents_after",
+                    "confidence_self_before",
+                    "confidence_self_after",
+                )
+            ],
+        ]
+
+    def __str__(self):
+        return f"Feedback on {self.booking.session}: {self.get_rating_display()}"
+
+    def get_absolute_url(self):
+        return reverse("admin:training_feedback_change", args=[self.pk])
+
+
+class FollowUp(models.Model):
+    class Wave(models.TextChoices):
+        THREE_MONTHS = "3m", "3 months"
+        SIX_MONTHS = "6m", "6 months"
+
+    class PolicyArea(models.TextChoices):
+        SOCIAL_CARE = "social_care", "Social care"
+        HOUSING = "housing", "Housing"
+        ENVIRONMENT = "environment", "Environment"
+        EDUCATION = "education", "Education"
+        EMPLOYMENT = "employment", "Employment"
+        LEISURE = "leisure", "Leisure"
+        PUBLIC_HEALTH = "public_health", "Public health"
+        OTHER = "other", "Other"
+
+    class Recommend(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+        NOT_SURE = "not_sure", "Not sure"
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="follow_ups")
+    wave = models.CharField(max_length=2, choices=Wave.choices)
+    raised_in_meeting = models.BooleanField("raised mental health in a council meeting")
+    influenced_policy = models.BooleanField("proposed or influenced a policy or decision")
+    policy_area = models.CharField("service area", max_length=20, choices=PolicyArea.choices, blank=True)
+    policy_description = models.TextField(blank=True)
+    evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    became_champion = models.BooleanField("became a mental health champion")
+    changed_own_wellbeing = models.BooleanField("changed how they look after their own wellbeing")
+    would_recommend = models.CharField(max_length=10, choices=Recommend.choices)
+    research_consent = models.BooleanField("the evaluators may use my written answers", default=False)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = "follow-up"
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "wave"], name="followup_one_per_booking_wave"),
+            models.CheckConstraint(
+                condition=Q(influenced_policy=False) | ~Q(policy_area=""), name="followup_policy_has_area"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_wave_display()} follow-up on {self.booking.session}"
+
+    def get_absolute_url(self):
+        return reverse("admin:training_followup_change", args=[self.pk])
+
+
+class ResearchExportLog(models.Model):
+    """Who downloaded the evaluators' export, and when. Never deleted through admin."""
+
+    class Kind(models.TextChoices):
+        PARTICIPANTS = "participants", "Participants"
+        BREAKDOWN = "breakdown", "Council by role breakdown"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    row_count = models.PositiveIntegerField()
+    downloaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-downloaded_at"]
+        permissions = [("export_research", "Can download the evaluators' research export")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} export by {self.user} at {self.downloaded_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self):
+        return reverse("admin:training_researchexportlog_change", args=[self.pk])

@@ -1,0 +1,110 @@
+"""The training app's models in the personal-data registry (members.privacy).
+
+Bookings, ratings and scores are kept on erasure so the counts and the
+headline figure stay true; anything a member wrote in their own words goes."""
+
+from django.utils import timezone
+
+from members.privacy import PersonalData, register
+
+
+def _erase_booking(booking) -> None:
+    # A booking holds no personal text, but a deleted account must not keep a
+    # seat: cancelling frees it for the next person waiting.
+    from .services import booking_cancel
+
+    if booking.is_active and booking.session.starts_at > timezone.now():
+        booking_cancel(booking=booking)
+
+
+register(
+    PersonalData(
+        model="training.Course",
+        owner=None,
+        kept=(
+            "title",
+            "slug",
+            "summary",
+            "description",
+            "trainer",
+            "duration_minutes",
+            "audience",
+            "learning_outcomes",
+            "created_at",
+        ),
+    )
+)
+register(
+    PersonalData(
+        model="training.Session",
+        owner=None,
+        kept=(
+            "course",
+            "council",
+            "starts_at",
+            "ends_at",
+            "mode",
+            "venue",
+            "joining_url",
+            "capacity",
+            "booking_deadline",
+            "status",
+            "sequence",
+            "created_at",
+        ),
+    )
+)
+register(
+    PersonalData(
+        model="training.Booking",
+        owner="member__user",
+        kept=("session", "member", "status", "attended", "created_at", "promoted_at", "cancelled_at", "booked_by"),
+        erase=_erase_booking,
+    )
+)
+register(
+    PersonalData(
+        model="training.Feedback",
+        owner="booking__member__user",
+        personal=("will_do_differently", "testimonial"),
+        kept=(
+            "booking",
+            "rating",
+            "usefulness",
+            "confidence_residents_before",
+            "confidence_residents_after",
+            "confidence_self_before",
+            "confidence_self_after",
+            "testimonial_consent",
+            "research_consent",
+            "testimonial_hidden",
+            "submitted_at",
+        ),
+    )
+)
+register(
+    PersonalData(
+        model="training.FollowUp",
+        owner="booking__member__user",
+        personal=("policy_description", "evidence_url"),
+        kept=(
+            "booking",
+            "wave",
+            "raised_in_meeting",
+            "influenced_policy",
+            "policy_area",
+            "became_champion",
+            "changed_own_wellbeing",
+            "would_recommend",
+            "research_consent",
+            "submitted_at",
+        ),
+    )
+)
+register(
+    PersonalData(
+        model="training.ResearchExportLog",
+        owner="user",
+        kept=("user", "kind", "row_count", "downloaded_at"),
+    )
+)

@@ -1,0 +1,158 @@
+"""Scheduled training emails, declared for the site-wide scan
+(network_portal.schedules). The scan runs every minute; dedupe keys such as
+"training-reminder:session:12:member:40:7d" make each email go once."""
+
+from datetime import timedelta
+
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from network_portal.schedules import Recipient, Schedule, register, shift
+from network_portal.services import notify
+
+from . import services
+from .models import Booking, FollowUp, Session
+
+
+def _sessions_going_ahead():
+    return Session.objects.going_ahead().select_related("course", "council")
+
+
+def _recipient(booking: Booking, **context) -> Recipient:
+    return Recipient(user=booking.member.user, subject_id=booking.member_id, context={"booking": booking, **context})
+
+
+def _reminder_recipients(days: int):
+    def recipients(session: Session):
+        due = shift(session.starts_at, offset=-timedelta(days=days))
+        # Someone who booked after the reminder was due has just had a confirmation; skip them.
+        bookings = (
+            session.bookings.confirmed()
+            .annotate(confirmed_at=Coalesce("promoted_at", "created_at"))
+            .filter(confirmed_at__lte=due)
+            .select_related("member__user")
+        )
+        return [_recipient(booking, days=days) for booking in bookings]
+
+    return recipients
+
+
+def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str):
+    booking = recipient.context["booking"]
+    booking.session = event
+    context = services.booking_email_context(
+        booking, reason="You get this email because you are booked on this training session."
+    )
+    context["days"] = recipient.context["days"]
+    return notify(
+        template="training-reminder",
+        to_email=recipient.user.email,
+        kind="training-reminder",
+        dedupe_key=dedupe_key,
+        context=context,
+        user=recipient.user,
+        skip_reason=skip_reason,
+    )
+
+
+def _feedback_recipients(session: Session):
+    bookings = session.bookings.attended().filter(feedback__isnull=True).select_related("member__user")
+    return [_recipient(booking) for booking in bookings]
+
+
+def _send_feedback_request(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str):
+    booking = recipient.context["booking"]
+    booking.session = event
+    context = services.booking_email_context(
+        booking, reason="You get this email because you attended this training session."
+    )
+    context["form_url"] = reverse("training:feedback-link", kwargs={"token": services.feedback_token(booking)})
+    return notify(
+        template="training-feedback-request",
+        to_email=recipient.user.email,
+        kind="training-feedback",
+        dedupe_key=dedupe_key,
+        context=context,
+        user=recipient.user,
+        skip_reason=skip_reason,
+    )
+
+
+def _followup_recipients(wave: str):
+    def recipients(session: Session):
+        bookings = (
+            session.bookings.attended()
+            .exclude(follow_ups__wave=wave)
+            .filter(member__user__is_active=True)
+            .select_related("member__user")
+        )
+        return [_recipient(booking) for booking in bookings]
+
+    return recipients
+
+
+def _followup_sender(wave: str):
+    def send(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str):
+        booking = recipient.context["booking"]
+        booking.session = event
+        context = services.booking_email_context(
+            booking,
+            reason="You get this email because you attended this training session and we follow up with every trainee.",
+        )
+        token = services.followup_token(booking, wave)
+        context["form_url"] = reverse("training:followup-link", kwargs={"wave": wave, "token": token})
+        context["wave_label"] = FollowUp.Wave(wave).label
+        return notify(
+            template="training-followup",
+            to_email=recipient.user.email,
+            kind="training-followup",
+            dedupe_key=dedupe_key,
+            context=context,
+            user=recipient.user,
+            skip_reason=skip_reason,
+        )
+
+    return send
+
+
+for days in (7, 1):
+    register(
+        Schedule(
+            name=f"training-reminder-{days}d",
+            kind="training-reminder",
+            label=f"{days}d",
+            anchor="starts_at",
+            offset=-timedelta(days=days),
+            events=_sessions_going_ahead,
+            recipients=_reminder_recipients(days),
+            send=_send_reminder,
+        )
+    )
+
+register(
+    Schedule(
+        name="training-feedback",
+        kind="training-feedback",
+        label="2h",
+        anchor="ends_at",
+        offset=timedelta(hours=2),
+        events=_sessions_going_ahead,
+        # Attendance is often marked a few days late; the survey follows when it is.
+        recipients=_feedback_recipients,
+        send=_send_feedback_request,
+    )
+)
+
+for wave, months in ((FollowUp.Wave.THREE_MONTHS, 3), (FollowUp.Wave.SIX_MONTHS, 6)):
+    register(
+        Schedule(
+            name=f"training-followup-{wave}",
+            kind="training-followup",
+            label=str(wave),
+            anchor="ends_at",
+            months=months,
+            events=_sessions_going_ahead,
+            recipients=_followup_recipients(wave),
+            send=_followup_sender(wave),
+        )
+    )

@@ -1,0 +1,373 @@
+"""Training business rules: booking, the waiting list, attendance, feedback
+and follow-ups. Every write runs inside transaction.atomic, and every change
+to a session's bookings holds that session's row lock, so seat counts are
+read and written by one transaction at a time."""
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from members.models import Member
+from network_portal import ics
+from network_portal.services import Attachment, notify
+from network_portal.signing import make_token
+
+from .models import Booking, Feedback, FollowUp, ResearchExportLog, Session
+
+logger = logging.getLogger(__name__)
+
+FEEDBACK_PURPOSE = "training-feedback"
+FOLLOWUP_OFFSETS = {
+    FollowUp.Wave.THREE_MONTHS: relativedelta(months=3),
+    FollowUp.Wave.SIX_MONTHS: relativedelta(months=6),
+}
+# Fields a member answers; anything else in the answers mapping is ignored.
+FEEDBACK_FIELDS = (
+    "rating",
+    "usefulness",
+    "confidence_residents_before",
+    "confidence_residents_after",
+    "confidence_self_before",
+    "confidence_self_after",
+    "will_do_differently",
+    "testimonial",
+    "testimonial_consent",
+    "research_consent",
+)
+FOLLOWUP_FIELDS = (
+    "raised_in_meeting",
+    "influenced_policy",
+    "policy_area",
+    "policy_description",
+    "evidence_url",
+    "became_champion",
+    "changed_own_wellbeing",
+    "would_recommend",
+    "research_consent",
+)
+
+
+class Refused(Exception):
+    """A request the rules do not allow. The message is plain English, for the member."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class BookingRefused(Refused):
+    pass
+
+
+class FeedbackRefused(Refused):
+    pass
+
+
+# --- Booking ---------------------------------------------------------------
+
+
+def booking_create(*, member: Member, session: Session, booked_by=None, now: datetime | None = None) -> Booking:
+    """Confirm a seat, or join the waiting list when the session is full."""
+    with transaction.atomic():
+        locked = _lock_session(session.pk)
+        # Read the clock only once the lock is held, so created_at follows the
+        # order in which bookings really took their turn: that order is the queue.
+        now = now or timezone.now()
+        _check_can_book(member=member, session=locked, now=now)
+        confirmed = locked.bookings.confirmed().count()
+        status = Booking.Status.CONFIRMED if confirmed < locked.capacity else Booking.Status.WAITLISTED
+        try:
+            # A savepoint, so the constraint backstop leaves the outer transaction usable.
+            with transaction.atomic():
+                booking = Booking.objects.create(
+                    session=locked, member=member, status=status, created_at=now, booked_by=booked_by
+                )
+        except IntegrityError as exc:
+            raise BookingRefused(_ALREADY_BOOKED, code="already-booked") from exc
+        if status == Booking.Status.CONFIRMED:
+            _email_confirmed(booking, template="training-booking-confirmed", kind="training-confirmation")
+        else:
+            _email_waitlisted(booking)
+    return booking
+
+
+def booking_cancel(*, booking: Booking, now: datetime | None = None) -> list[Booking]:
+    """Cancel a booking. A freed seat goes to the first person waiting, who is
+    emailed. Returns the bookings promoted."""
+    with transaction.atomic():
+        # Session first, then booking: the same lock order as booking_create.
+        session = _lock_session(booking.session_id)
+        now = now or timezone.now()
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if locked.status == Booking.Status.CANCELLED:
+            raise BookingRefused("This booking is already cancelled.", code="already-cancelled")
+        if session.starts_at <= now:
+            raise BookingRefused(
+                "This session has already started, so the booking can no longer be cancelled. "
+                "If you could not attend, you do not need to do anything.",
+                code="started",
+            )
+        was_confirmed = locked.status == Booking.Status.CONFIRMED
+        locked.status = Booking.Status.CANCELLED
+        locked.cancelled_at = now
+        locked.save(update_fields=["status", "cancelled_at"])
+        promoted = _promote_waiting(session, now) if was_confirmed else []
+    booking.status, booking.cancelled_at = locked.status, locked.cancelled_at
+    return promoted
+
+
+def session_save(*, session: Session, now: datetime | None = None) -> list[Booking]:
+    """Save a session edited by staff. A change of time or place bumps the
+    calendar SEQUENCE; new seats go to the waiting list, first come first
+    served. Returns the bookings promoted."""
+    with transaction.atomic():
+        if session.pk is None:
+            session.save()
+            return []
+        before = _lock_session(session.pk)
+        now = now or timezone.now()
+        if any(getattr(before, f) != getattr(session, f) for f in ("starts_at", "ends_at", "mode", "venue")):
+            session.sequence = before.sequence + 1
+        session.save()
+        return _promote_waiting(session, now)
+
+
+def booking_mark_attendance(*, booking_ids: Iterable[int], attended: str, now: datetime | None = None) -> int:
+    """Record attended (yes) or no-show (no) for confirmed bookings of sessions
+    that have started. Returns how many bookings were updated."""
+    if attended not in (Booking.Attended.YES, Booking.Attended.NO, Booking.Attended.UNKNOWN):
+        raise ValueError(f"Unknown attendance value {attended!r}.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        return (
+            Booking.objects.confirmed()
+            .filter(pk__in=list(booking_ids), session__starts_at__lte=now)
+            .update(attended=attended)
+        )
+
+
+def waitlist_position(booking: Booking) -> int | None:
+    """1 for the first person waiting; None when the booking is not waiting."""
+    if booking.status != Booking.Status.WAITLISTED:
+        return None
+    at_or_ahead = Q(created_at__lt=booking.created_at) | Q(created_at=booking.created_at, pk__lte=booking.pk)
+    return Booking.objects.waitlisted().filter(at_or_ahead, session_id=booking.session_id).count()
+
+
+def _lock_session(session_id: int) -> Session:
+    # of=("self",) locks the session row only, not the course or council rows it joins.
+    return Session.objects.select_for_update(of=("self",)).select_related("course", "council").get(pk=session_id)
+
+
+_ALREADY_BOOKED = "You have already booked a place on this session."
+
+
+def _check_can_book(*, member: Member, session: Session, now: datetime) -> None:
+    if member.status != Member.Status.APPROVED:
+        raise BookingRefused(
+            "Only approved network members can book training, and your membership is "
+            f"{member.get_status_display().lower()}.",
+            code="not-approved",
+        )
+    if session.status == Session.Status.CANCELLED:
+        raise BookingRefused("This session has been cancelled.", code="cancelled")
+    if session.status != Session.Status.PUBLISHED:
+        raise BookingRefused("This session is not open for booking.", code="not-open")
+    if session.starts_at <= now:
+        raise BookingRefused("This session has already started or taken place.", code="past")
+    if now > session.bookings_close_at:
+        deadline = date_format(timezone.localtime(session.bookings_close_at), "j F Y, H:i")
+        raise BookingRefused(f"Bookings for this session closed on {deadline}.", code="deadline")
+    existing = session.bookings.active().for_member(member).first()
+    if existing is not None and existing.status == Booking.Status.WAITLISTED:
+        raise BookingRefused("You are already on the waiting list for this session.", code="already-waitlisted")
+    if existing is not None:
+        raise BookingRefused(_ALREADY_BOOKED, code="already-booked")
+
+
+def _promote_waiting(session: Session, now: datetime) -> list[Booking]:
+    """Fill free seats from the waiting list. The caller holds the session lock."""
+    if session.status == Session.Status.CANCELLED or session.starts_at <= now:
+        return []
+    free = session.capacity - session.bookings.confirmed().count()
+    if free <= 0:
+        return []
+    promoted = list(session.bookings.waitlisted().in_queue_order().select_related("member__user")[:free])
+    for booking in promoted:
+        booking.status = Booking.Status.CONFIRMED
+        booking.promoted_at = now
+        booking.save(update_fields=["status", "promoted_at"])
+        booking.session = session
+        _email_confirmed(booking, template="training-booking-promoted", kind="training-promoted")
+    if promoted:
+        logger.info("Promoted %s booking(s) from the waiting list of session %s", len(promoted), session.pk)
+    return promoted
+
+
+# --- Feedback and follow-ups ------------------------------------------------
+
+
+def feedback_submit(*, booking: Booking, answers: Mapping[str, object], now: datetime | None = None) -> Feedback:
+    """Record the one feedback form for an attended booking."""
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        feedback_check(locked)
+        if Feedback.objects.filter(booking=locked).exists():
+            raise FeedbackRefused("You have already given feedback on this session. Thank you.", code="duplicate")
+        feedback = Feedback(booking=locked, submitted_at=now or timezone.now(), **_pick(answers, FEEDBACK_FIELDS))
+        feedback.full_clean(exclude=["booking"])
+        feedback.save()
+    return feedback
+
+
+def followup_submit(
+    *, booking: Booking, wave: str, answers: Mapping[str, object], now: datetime | None = None
+) -> FollowUp:
+    """Record the 3- or 6-month follow-up for an attended booking."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().select_related("session").get(pk=booking.pk)
+        followup_check(locked, wave, now=now)
+        if FollowUp.objects.filter(booking=locked, wave=wave).exists():
+            raise FeedbackRefused("You have already answered this follow-up. Thank you.", code="duplicate")
+        followup = FollowUp(booking=locked, wave=wave, submitted_at=now, **_pick(answers, FOLLOWUP_FIELDS))
+        if not followup.influenced_policy:
+            followup.policy_area = ""
+        followup.full_clean(exclude=["booking"])
+        followup.save()
+    return followup
+
+
+def followup_opens_at(session: Session, wave: str) -> datetime:
+    return session.ends_at + FOLLOWUP_OFFSETS[FollowUp.Wave(wave)]
+
+
+def feedback_token(booking: Booking) -> str:
+    return make_token(obj=booking, purpose=FEEDBACK_PURPOSE)
+
+
+def followup_token(booking: Booking, wave: str) -> str:
+    return make_token(obj=booking, purpose=followup_purpose(wave))
+
+
+def followup_purpose(wave: str) -> str:
+    return f"training-followup-{wave}"
+
+
+def followup_check(booking: Booking, wave: str, *, now: datetime | None = None) -> None:
+    """Raise FeedbackRefused unless this follow-up may be answered now."""
+    feedback_check(booking)
+    opens_at = followup_opens_at(booking.session, wave)
+    if (now or timezone.now()) < opens_at:
+        day = date_format(timezone.localtime(opens_at), "j F Y")
+        raise FeedbackRefused(f"This follow-up opens on {day}.", code="too-early")
+
+
+def feedback_check(booking: Booking) -> None:
+    """Raise FeedbackRefused unless the booking was attended."""
+    if booking.status != Booking.Status.CONFIRMED or booking.attended != Booking.Attended.YES:
+        raise FeedbackRefused(
+            "Feedback can only be given for a session you attended. If you did attend, "
+            f"contact the Thrive LDN team at {settings.CONTACT_EMAIL}.",
+            code="not-attended",
+        )
+
+
+def _pick(answers: Mapping[str, object], fields: tuple[str, ...]) -> dict:
+    return {name: answers[name] for name in fields if name in answers}
+
+
+# --- Research export ------------------------------------------------------
+
+
+def research_export_log(*, user, kind: str, row_count: int) -> ResearchExportLog:
+    with transaction.atomic():
+        return ResearchExportLog.objects.create(user=user, kind=kind, row_count=row_count)
+
+
+# --- Email ----------------------------------------------------------------
+
+
+def booking_email_context(booking: Booking, *, reason: str) -> dict:
+    session = booking.session
+    return {
+        "booking": booking,
+        "session": session,
+        "course": session.course,
+        "member": booking.member,
+        "reason": reason,
+        "session_url": reverse("training:session-detail", kwargs={"pk": session.pk}),
+        "show_joining_link": booking.status == Booking.Status.CONFIRMED and session.is_online,
+    }
+
+
+def session_calendar_event(session: Session, *, with_joining_link: bool) -> ics.CalendarEvent:
+    location = session.joining_url if session.is_online and with_joining_link else session.venue
+    if session.is_online and not with_joining_link:
+        location = "Online (the joining link is sent to booked members)"
+    return ics.CalendarEvent(
+        uid=ics.event_uid("training-session", session.pk),
+        sequence=session.sequence,
+        start=session.starts_at,
+        end=session.ends_at,
+        summary=f"{session.course.title} ({session.place_label})",
+        location=location,
+        description=session.course.summary,
+        url=f"{settings.SITE_URL}{session.get_absolute_url()}",
+        cancelled=session.status == Session.Status.CANCELLED,
+    )
+
+
+def _email_confirmed(booking: Booking, *, template: str, kind: str) -> None:
+    user = booking.member.user
+    event = session_calendar_event(booking.session, with_joining_link=True)
+    attachment = Attachment(
+        filename=f"training-session-{booking.session_id}.ics",
+        content=ics.calendar_for([event]),
+        mimetype="text/calendar",
+    )
+    reason = (
+        "You get this email because a place on this training session was booked for you."
+        if kind == "training-confirmation"
+        else "You get this email because you joined the waiting list for this training session."
+    )
+    notify(
+        template=template,
+        to_email=user.email,
+        kind=kind,
+        dedupe_key=f"{kind}:booking:{booking.pk}",
+        context=booking_email_context(booking, reason=reason),
+        user=user,
+        attachments=(attachment,),
+    )
+
+
+def _email_waitlisted(booking: Booking) -> None:
+    user = booking.member.user
+    context = booking_email_context(
+        booking, reason="You get this email because you asked to join the waiting list for this training session."
+    )
+    context["position"] = waitlist_position(booking)
+    notify(
+        template="training-booking-waitlisted",
+        to_email=user.email,
+        kind="training-waitlisted",
+        dedupe_key=f"training-waitlisted:booking:{booking.pk}",
+        context=context,
+        user=user,
+    )
+
+
+def feedback_set_testimonial_hidden(*, feedback_ids: Iterable[int], hidden: bool) -> int:
+    """Staff moderation: consent lets a testimonial appear, staff may still hold it back."""
+    with transaction.atomic():
+        return Feedback.objects.filter(pk__in=list(feedback_ids)).update(testimonial_hidden=hidden)
