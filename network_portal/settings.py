@@ -267,7 +267,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "Info@ThriveLDN.co.uk")
 STAFF_NOTIFY_EMAILS = _env_list("STAFF_NOTIFY_EMAILS", CONTACT_EMAIL)
 OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 90)
-OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 6)
+OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 10)
 
 # --- Accounts --------------------------------------------------------------
 
@@ -307,6 +307,56 @@ ACCOUNT_SESSION_REMEMBER = None
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- resources -------------------------------------------------------------
+
+# Uploaded files (resources, meeting papers, case-study attachments) live here
+# under generated names: outside STATIC_ROOT and never served by URL directly.
+PRIVATE_STORAGE_ROOT = Path(os.environ.get("PRIVATE_STORAGE_ROOT", VAR_DIR / "private"))
+UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# Set to an nginx `internal` location aliased to PRIVATE_STORAGE_ROOT (e.g.
+# "/protected-files/") to let nginx send files after Django checks permission.
+PRIVATE_FILES_ACCEL_PREFIX = os.environ.get("PRIVATE_FILES_ACCEL_PREFIX", "")
+# Last month's partner-updates digest; the first three days, so a missed run
+# is caught up (the dedupe key keeps it to one email per member per month).
+CELERY_BEAT_SCHEDULE["resources-monthly-digest"] = {
+    "task": "resources.tasks.digest_send_task",
+    "schedule": crontab(day_of_month="1-3", hour=8, minute=30),
+}
+
+# --- members ---------------------------------------------------------------
+
+ACCOUNT_FORMS = {"signup": "members.forms.SignupForm"}
+# Changing the email address replaces the old one once the new one is verified,
+# and asks for the password again first.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+# How long a councillor has to answer the election-cycle "do you still serve?" email.
+MEMBERS_RECONFIRM_DAYS = _env_int("MEMBERS_RECONFIRM_DAYS", 28)
+# Contact form: at most this many enquiries per client address per hour.
+MEMBERS_CONTACT_RATE_LIMIT = _env_int("MEMBERS_CONTACT_RATE_LIMIT", 5)
+MEMBERS_DIRECTORY_PAGE_SIZE = 20
+CELERY_BEAT_SCHEDULE["members-reconfirmation-lapse"] = {
+    "task": "members.tasks.reconfirmation_lapse_overdue",
+    "schedule": crontab(hour=6, minute=0),
+}
+
+# --- email outbox ----------------------------------------------------------
+
+# Publishing a send task tries the broker once. The email is already safe in
+# PostgreSQL and the sweep sends it, so a request must not sit through kombu's
+# reconnect loop (about 6 s per email) while Redis is down.
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "max_retries": 0}
+# Keep worker database connections between tasks (Celery would otherwise
+# reconnect for every task); network_portal/celery.py closes stale ones instead.
+CELERY_DB_REUSE_MAX = 1_000_000
+
+# --- training --------------------------------------------------------------
+
+# The key for the evaluators' pseudonyms (an HMAC of the member id). Keep it
+# stable: a new key gives everyone new pseudonyms. When empty, a key derived
+# from SECRET_KEY is used, so rotating SECRET_KEY would then change them too.
+RESEARCH_PSEUDONYM_KEY = os.environ.get("RESEARCH_PSEUDONYM_KEY", "")
 
 # --- Internationalisation --------------------------------------------------
 
