@@ -1,0 +1,118 @@
+"""Caching of anonymous public pages: Cache-Control headers, and a short-lived
+server-side copy.
+
+Only a response that is the same for every anonymous visitor may be shared: a
+GET of one of the public pages below by someone not logged in, answered 200,
+that set no cookie, used no CSRF token and did not touch the session, and whose
+view did not choose its own caching. Pages reached by signed links are never on
+the list: their URL is a credential and their answer changes as the link expires.
+
+Such a page gets `Cache-Control: public, max-age=PUBLIC_PAGE_MAX_AGE` and is
+kept in the cache for as long, so the next anonymous visitor gets it without
+running the view. Everything else is marked private, so a shared cache
+never stores a page with someone's name or token in it.
+
+The server-side copies are keyed on the figures' generation (network_portal.caching),
+so a write that invalidates a figure also retires every cached page at once.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils.cache import patch_cache_control, patch_vary_headers
+
+from . import caching
+
+# A visitor carrying any other cookie (a session, a flash message) may see
+# something personal, so never gets a shared copy.
+HARMLESS_COOKIES = {settings.CSRF_COOKIE_NAME}
+
+PUBLIC_PAGES = {
+    "home",
+    "accessibility",
+    "privacy",
+    "training:index",
+    "training:course-detail",
+    "training:session-detail",
+    "training:coverage",
+    "meetings:list",
+    "meetings:detail",
+    "resources:list",
+    "resources:detail",
+    "resources:update-list",
+    "resources:update-detail",
+    "members:council-list",
+    "members:council-detail",
+    "members:champions",
+}
+
+
+class PublicPageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = _page_key(request) if _may_use_shared_copy(request) else None
+        if key:
+            stored = caching.cache.get(key)
+            if stored is not None:
+                return _rebuild(stored)
+        response = self.get_response(request)
+        if response.has_header("Cache-Control"):
+            return response
+        if _is_shareable(request, response):
+            patch_cache_control(response, public=True, max_age=settings.PUBLIC_PAGE_MAX_AGE)
+            # Logged-in visitors see other content at the same URL.
+            patch_vary_headers(response, ["Cookie"])
+            if key:
+                caching.cache.set(key, _freeze(response), settings.PUBLIC_PAGE_MAX_AGE)
+        else:
+            patch_cache_control(response, private=True, no_cache=True)
+        return response
+
+
+def _may_use_shared_copy(request) -> bool:
+    if settings.PUBLIC_PAGE_MAX_AGE <= 0 or request.method != "GET" or set(request.COOKIES) - HARMLESS_COOKIES:
+        return False
+    try:
+        return resolve(request.path_info).view_name in PUBLIC_PAGES
+    except Resolver404:
+        return False
+
+
+def _page_key(request) -> str:
+    # Hashed: a search can make the URL longer than a cache key should be.
+    where = hashlib.sha256(f"{request.META.get('HTTP_HOST', '')} {request.get_full_path()}".encode()).hexdigest()
+    return caching.key_for("page", caching.generation(), where)
+
+
+def _is_shareable(request, response) -> bool:
+    user = getattr(request, "user", None)
+    session = getattr(request, "session", None)
+    match = getattr(request, "resolver_match", None)
+    return (
+        request.method in ("GET", "HEAD")
+        and match is not None
+        and match.view_name in PUBLIC_PAGES
+        and response.status_code == 200
+        and not (user is not None and user.is_authenticated)
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+        and not request.META.get("CSRF_COOKIE_USED")
+        and not (session is not None and (session.accessed and not session.is_empty()))
+        and not getattr(response, "streaming", False)
+    )
+
+
+def _freeze(response) -> tuple:
+    return response.content, list(response.items())
+
+
+def _rebuild(stored: tuple) -> HttpResponse:
+    content, headers = stored
+    response = HttpResponse(content)
+    for name, value in headers:
+        response[name] = value
+    return response

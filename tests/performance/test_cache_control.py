@@ -1,0 +1,67 @@
+"""Anonymous public pages may be cached briefly; nothing personal ever is."""
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_PAGES = ["/", "/training/", "/meetings/", "/resources/?q=housing", "/councils/", "/updates/"]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_anonymous_public_page_may_be_cached_briefly_and_varies_on_cookie(small_network, client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert set(response["Cache-Control"].split(", ")) == {"public", f"max-age={settings.PUBLIC_PAGE_MAX_AGE}"}
+    assert "Cookie" in response["Vary"]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_pages_for_a_logged_in_member_are_never_stored(clients, path):
+    response = clients["member"].get(path)
+    assert response.status_code == 200
+    assert "private" in response["Cache-Control"]
+    assert "public" not in response["Cache-Control"]
+
+
+def test_a_page_with_a_csrf_token_is_not_shared(client, london_councils):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert "csrftoken" in response.cookies or "csrfmiddlewaretoken" in response.content.decode()
+    assert "public" not in response["Cache-Control"]
+
+
+def test_a_view_that_sets_its_own_caching_keeps_it(client, db):
+    response = client.get("/healthz")
+    assert "public" not in response["Cache-Control"]
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_a_not_found_page_is_not_shared(client, db):
+    response = client.get("/meetings/no-such-meeting/")
+    assert response.status_code == 404
+    assert "public" not in response["Cache-Control"]
+
+
+def test_admin_login_page_is_not_shared(client, db):
+    response = client.get(f"/{settings.ADMIN_PATH.strip('/')}/login/")
+    assert "public" not in response.get("Cache-Control", "")
+
+
+def test_a_signed_link_page_is_never_shared_or_kept(client, db):
+    response = client.get("/still-serving/not-a-real-token/")
+    assert "public" not in response["Cache-Control"]
+
+
+def test_a_second_anonymous_visit_is_served_without_running_the_view(small_network, client, django_assert_num_queries):
+    first = client.get("/training/")
+    with django_assert_num_queries(0):
+        second = client.get("/training/")
+    assert second.content == first.content
+
+
+def test_a_visitor_with_a_session_cookie_never_gets_the_shared_copy(clients):
+    anonymous = clients["anon"].get("/training/")
+    member = clients["member"].get("/training/")
+    assert member.content != anonymous.content
+    assert "private" in member["Cache-Control"]
