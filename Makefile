@@ -48,6 +48,7 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	DATABASE_URL=$(DATABASE_URL) DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+	$(VENV)/bin/bandit -q -ll -r manage.py network_portal members meetings training resources -x '*/migrations/*'
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(PY) -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from network_portal import admin_counts, uploads
+from network_portal import admin_counts, audit, uploads
 
 from . import services
 from .forms import CancelMeetingForm, MeetingAdminForm, PaperAdminForm
@@ -209,6 +209,7 @@ class MeetingAdmin(admin.ModelAdmin):
     @admin.action(description="Export the register as CSV")
     def export_register(self, request, queryset):
         registrations = Registration.objects.filter(meeting__in=queryset)
+        _audit_register(request, registrations, ", ".join(str(m) for m in queryset))
         return register_csv(registrations, filename="meeting-register.csv")
 
     def _run(self, request, queryset, service, success: str, count_results: bool = False):
@@ -246,6 +247,7 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export the selected registrations as CSV")
     def export_register(self, request, queryset):
+        _audit_register(request, queryset, "selected meeting registrations")
         return register_csv(queryset, filename="meeting-registrations.csv")
 
     def _mark(self, request, queryset, attendance):
@@ -289,6 +291,15 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+def _audit_register(request, registrations, detail: str) -> None:
+    audit.audit_record(
+        action=audit.Action.REGISTER_EXPORT,
+        row_count=registrations.count(),
+        detail=f"Meeting register: {detail}",
+        **audit.request_facts(request),
+    )
 
 
 def register_csv(registrations, *, filename: str) -> HttpResponse:

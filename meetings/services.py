@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from members.access import is_approved_member
+from network_portal import caching
 from network_portal.ics import LONDON
 from network_portal.services import Attachment, absolute_url, notify
 from network_portal.signing import make_token
@@ -57,6 +58,7 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
     """Save staff edits. A new time or place bumps the ICS SEQUENCE and, for a
     published meeting, sends registrants a change notice with the updated ICS."""
     with transaction.atomic():
+        caching.invalidate(caching.NEXT_MEETINGS)
         if not meeting.slug:
             meeting.slug = _unique_slug(meeting)
         if meeting.slug in RESERVED_SLUGS:
@@ -85,6 +87,7 @@ def meeting_publish(*, meeting_id: int) -> bool:
             raise MeetingError(f"{meeting.title}: add the venue before publishing an in-person or hybrid meeting.")
         meeting.status = Meeting.Status.PUBLISHED
         meeting.save(update_fields=["status", "updated_at"])
+        caching.invalidate(caching.NEXT_MEETINGS)
     return True
 
 
@@ -100,6 +103,7 @@ def meeting_cancel(*, meeting_id: int, reason: str = "") -> int:
         meeting.cancellation_reason = reason.strip()
         meeting.sequence += 1
         meeting.save(update_fields=["status", "cancellation_reason", "sequence", "updated_at"])
+        caching.invalidate(caching.NEXT_MEETINGS)
         ics = meeting_ics(meeting, include_joining=False)
         sent = 0
         for registration in meeting.registrations.active().select_related("user"):

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from members.access import approved_member_required, is_approved_member, membership_refused
 from network_portal import uploads
 from network_portal.ics import ics_response
+from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
 from . import calendar, services
@@ -59,6 +60,7 @@ def meeting_ics(request, slug):
 
 
 @approved_member_required
+@rate_limit("registration")
 def register(request, slug):
     meeting = get_object_or_404(Meeting.objects.published().with_counts(), slug=slug)
     if not meeting.is_open_for_registration or _active_registration(request.user, meeting):
@@ -103,6 +105,7 @@ def paper_download(request, slug, pk):
     return uploads.download_response(key=paper.file_key, display_name=paper.file_name)
 
 
+@rate_limit("feedback")
 def feedback(request, token):
     try:
         registration = read_token(

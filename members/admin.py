@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from network_portal import admin_counts
+from network_portal import admin_counts, audit
 
 from . import services
 from .forms import RejectForm
@@ -17,7 +17,8 @@ from .models import Appointment, ConsentRecord, ContactEnquiry, Council, DataExp
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
+    audit_subject = "pk"
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
     search_fields = ["email", "first_name", "last_name"]
@@ -144,7 +145,7 @@ CSV_COLUMNS = [
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["members/admin.css"]}
 
@@ -247,8 +248,16 @@ class MemberAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="members-{timezone.localdate():%Y-%m-%d}.csv"'
         writer = csv.writer(response)
         writer.writerow([title for title, _ in CSV_COLUMNS])
+        rows = 0
         for member in members.select_related("user", "council").iterator(chunk_size=500):
             writer.writerow([_csv_safe(str(value(member))) for _, value in CSV_COLUMNS])
+            rows += 1
+        audit.audit_record(
+            action=audit.Action.MEMBER_EXPORT,
+            row_count=rows,
+            detail=request.GET.urlencode(),
+            **audit.request_facts(request),
+        )
         return response
 
 

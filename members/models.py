@@ -42,6 +42,8 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["email"]
+        # The member changelist and the directory sort by name (bench/README.md).
+        indexes = [models.Index(fields=["last_name", "first_name"], name="user_name_order")]
 
     def __str__(self):
         return self.get_full_name() or self.email

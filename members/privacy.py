@@ -155,7 +155,7 @@ def blank_value(row: models.Model, field: models.Field):
     if isinstance(field, models.JSONField):
         return field.get_default()
     if isinstance(field, models.GenericIPAddressField):
-        return "0.0.0.0"  # noqa: S104 - a placeholder value, not a bind address
+        return "0.0.0.0"  # noqa: S104 - a placeholder value, not a bind address  # nosec B104
     if isinstance(field, models.FileField):
         return ""
     if isinstance(field, (models.CharField, models.TextField)):

@@ -1,6 +1,7 @@
 import uuid
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 
 from .services import queue_email
 
@@ -21,3 +22,9 @@ class AccountAdapter(DefaultAccountAdapter):
             dedupe_key=f"account:{template_prefix}:{uuid.uuid4()}",
             user=user if getattr(user, "pk", None) else None,
         )
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator) -> bool:
+        # The admin requires MFA of staff, so staff keep their authenticator app.
+        return not authenticator.user.is_staff

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from . import admin_counts, services
-from .models import OutboxEmail
+from .models import AuditEvent, OutboxEmail, RetentionRun
 
 
 @admin.register(OutboxEmail)
@@ -51,3 +51,30 @@ admin_counts.register(
         count=lambda: OutboxEmail.objects.waiting().count(),
     )
 )
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only records: staff can read them but never add, edit or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(_ReadOnlyAdmin):
+    list_display = ["created_at", "actor_email", "action", "subject_user", "row_count", "detail"]
+    list_filter = ["action"]
+    search_fields = ["actor_email", "detail", "subject_user__email"]
+    date_hierarchy = "created_at"
+    list_select_related = ["subject_user"]
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(_ReadOnlyAdmin):
+    list_display = ["started_at", "__str__"]

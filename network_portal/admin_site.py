@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 
 from . import admin_counts
@@ -7,6 +8,10 @@ class PortalAdminSite(admin.AdminSite):
     site_header = "Mentally Healthier Councils Network: staff admin"
     site_title = "Network Portal admin"
     index_title = "Run the network"
+
+    def login(self, request, extra_context=None):
+        # Staff sign in through allauth, so its rate limits and the MFA step apply.
+        return secure_admin_login(super().login)(request, extra_context)
 
     def index(self, request, extra_context=None):
         context = {"attention": admin_counts.current(), **(extra_context or {})}

@@ -7,6 +7,14 @@ class NetworkPortalConfig(AppConfig):
     name = "network_portal"
     verbose_name = "Network portal"
 
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from . import privacy  # noqa: F401 - registers the audit log's fields
+        from .middleware import session_mark_start
+
+        user_logged_in.connect(session_mark_start, dispatch_uid="network_portal.session_mark_start")
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     default = False

@@ -20,4 +20,4 @@ def render_markdown(text: str) -> SafeString:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
     )
-    return mark_safe(clean)  # noqa: S308 - nh3 has removed everything outside the allowlist
+    return mark_safe(clean)  # noqa: S308 - nh3 has removed everything outside the allowlist  # nosec B308, B703

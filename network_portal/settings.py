@@ -162,6 +162,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "crispy_forms",
     "crispy_bootstrap5",
     "network_portal",
@@ -181,6 +182,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "network_portal.middleware.PermissionsPolicyMiddleware",
+    "network_portal.middleware.SessionLifetimeMiddleware",
+    "network_portal.middleware.StaffMfaMiddleware",
 ]
 
 ROOT_URLCONF = "network_portal.urls"
@@ -358,6 +363,31 @@ CELERY_DB_REUSE_MAX = 1_000_000
 # from SECRET_KEY is used, so rotating SECRET_KEY would then change them too.
 RESEARCH_PSEUDONYM_KEY = os.environ.get("RESEARCH_PSEUDONYM_KEY", "")
 
+# --- rate limits -----------------------------------------------------------
+
+# POSTs per member (per emailed link when not logged in) in each window of
+# the period (s, m, h or d); the next one gets the 429 page and writes nothing.
+# Generous for a person, tight for a script. allauth's own limits are above.
+RATE_LIMITS = {
+    "booking": os.environ.get("RATE_LIMIT_BOOKING", "20/h"),
+    "registration": os.environ.get("RATE_LIMIT_REGISTRATION", "20/h"),
+    "casestudy": os.environ.get("RATE_LIMIT_CASESTUDY", "10/h"),
+    "feedback": os.environ.get("RATE_LIMIT_FEEDBACK", "30/h"),
+}
+
+# --- performance -----------------------------------------------------------
+
+# How long the cached figures (headline, coverage map, home page lists) may live.
+# Writes that change them drop them at once; this bounds only what changes with
+# the clock (a session ending, a meeting starting).
+FIGURES_CACHE_SECONDS = int(os.environ.get("FIGURES_CACHE_SECONDS", "300"))
+# Browsers, proxies and our own page cache may reuse an anonymous public page
+# for this long (network_portal/http_caching.py); 0 turns the page cache off.
+PUBLIC_PAGE_MAX_AGE = int(os.environ.get("PUBLIC_PAGE_MAX_AGE", "60"))
+# Outermost after SecurityMiddleware's own headers, so it sees every cookie and
+# CSRF flag the inner layers set before deciding whether a page is shareable.
+MIDDLEWARE.insert(1, "network_portal.http_caching.PublicPageCacheMiddleware")
+
 # --- Internationalisation --------------------------------------------------
 
 LANGUAGE_CODE = "en-gb"
@@ -396,8 +426,52 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = _env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
 X_FRAME_OPTIONS = "DENY"
+
+# Sessions end after SESSION_IDLE_TIMEOUT seconds without a request, and in any
+# case SESSION_ABSOLUTE_LIFETIME seconds after sign-in
+# (network_portal.middleware.SessionLifetimeMiddleware). The cookie lasts no longer.
+SESSION_IDLE_TIMEOUT = _env_int("SESSION_IDLE_TIMEOUT", 60 * 60 * 2)
+SESSION_ABSOLUTE_LIFETIME = _env_int("SESSION_ABSOLUTE_LIFETIME", 60 * 60 * 12)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
+
+# The Django admin lives here; a less obvious path keeps scanners' noise down.
+ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
+
+# Staff must use an authenticator app (TOTP) with recovery codes to open the
+# admin (network_portal.middleware.StaffMfaMiddleware).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Mentally Healthier Councils Network"
+MFA_ADAPTER = "network_portal.adapters.MFAAdapter"
+# Accept the code either side of the current 30 s step: phones' clocks drift.
+MFA_TOTP_TOLERANCE = 1
+
+# Content-Security-Policy: scripts, styles and fonts from this site only, no
+# inline script or style; data: images for Bootstrap's toggler icon and the
+# TOTP QR code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# The retention job (network_portal.retention, daily): periods in days.
+# Outbox rows use OUTBOX_RETENTION_DAYS above.
+RETENTION_UNVERIFIED_SIGNUP_DAYS = _env_int("RETENTION_UNVERIFIED_SIGNUP_DAYS", 14)
+RETENTION_REJECTED_DAYS = _env_int("RETENTION_REJECTED_DAYS", 30)
+RETENTION_DOWNLOAD_DAYS = _env_int("RETENTION_DOWNLOAD_DAYS", 365 * 2)
+RETENTION_BOOKING_DAYS = _env_int("RETENTION_BOOKING_DAYS", 365 * 2)
+CELERY_BEAT_SCHEDULE["retention-run"] = {
+    "task": "network_portal.tasks.retention_run",
+    "schedule": crontab(hour=2, minute=40),
+}
 
 # --- Logging ---------------------------------------------------------------
 

@@ -33,3 +33,11 @@ def scheduled_email_scan():
 def ping():
     """Answers "pong" through the broker and result backend: the health of the task path."""
     return "pong"
+
+
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
+def retention_run():
+    # Imported here: the retention module reads models from every app.
+    from .retention import retention_run as run
+
+    return run().pk

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,7 +10,7 @@ urlpatterns = [
     path("accessibility/", views.accessibility, name="accessibility"),
     path("privacy/", views.privacy, name="privacy"),
     path("accounts/", include("allauth.urls")),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),
     # Each app's urls.py spells out its full paths (/meetings/..., /calendar/..., /updates/...).
     path("", include("members.urls")),
     path("", include("meetings.urls")),

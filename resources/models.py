@@ -133,6 +133,15 @@ class Resource(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-pk"]
+        # The library and search list published resources newest first (bench/README.md).
+        indexes = [
+            models.Index(
+                F("published_at").desc(),
+                F("id").desc(),
+                condition=Q(status="published"),
+                name="resource_published_recent",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 # A case study's text is its content; every other kind offers a file or a link.
@@ -249,6 +258,15 @@ class Update(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-pk"]
+        # The home page, /updates/ and the digest list published updates newest first.
+        indexes = [
+            models.Index(
+                F("published_at").desc(),
+                F("id").desc(),
+                condition=Q(status="published"),
+                name="update_published_recent",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),

@@ -14,7 +14,7 @@ from django.utils.text import Truncator, slugify
 from members.consents import wording_for
 from members.models import Council, Member
 from members.services import consent_set
-from network_portal import uploads
+from network_portal import caching, uploads
 from network_portal.models import OutboxEmail
 from network_portal.services import absolute_url, notify
 from network_portal.signing import make_token
@@ -117,6 +117,7 @@ def update_submit(*, member: Member, title: str, body: str, visibility: str) -> 
 def update_approve(*, update_ids: Iterable[int], staff_user) -> int:
     """Publish submitted updates now. Returns how many were published."""
     with transaction.atomic():
+        caching.invalidate(caching.LATEST_UPDATES)
         return (
             Update.objects.select_for_update()
             .filter(pk__in=list(update_ids), status=Update.Status.SUBMITTED)
@@ -124,8 +125,17 @@ def update_approve(*, update_ids: Iterable[int], staff_user) -> int:
         )
 
 
+def update_save(*, update: Update) -> Update:
+    """Save staff edits to a partner update; the home page may be listing it."""
+    with transaction.atomic():
+        update.save()
+        caching.invalidate(caching.LATEST_UPDATES)
+    return update
+
+
 def update_withdraw(*, update_ids: Iterable[int]) -> int:
     with transaction.atomic():
+        caching.invalidate(caching.LATEST_UPDATES)
         return Update.objects.filter(pk__in=list(update_ids)).update(status=Update.Status.WITHDRAWN)
 
 

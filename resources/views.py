@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from members.access import approved_member_required, is_approved_member, membership_refused
 from members.models import Member
 from network_portal import uploads
+from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
 from . import services
@@ -121,6 +122,7 @@ def digest_unsubscribe(request, token):
 
 
 @approved_member_required
+@rate_limit("casestudy")
 def casestudy_create(request):
     member = getattr(request.user, "member", None)
     form = CaseStudyForm(request.POST or None, request.FILES or None, initial={"council": member and member.council})

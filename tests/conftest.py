@@ -25,6 +25,18 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _staff_force_login_passes_mfa(monkeypatch):
+    # The admin requires staff MFA (network_portal.middleware.StaffMfaMiddleware).
+    # force_login already skips the password; for staff it also skips the TOTP
+    # step. tests/security tests the real MFA flow through allauth's login.
+    from django.test import Client
+
+    from tests.security.mfa import force_login_with_mfa
+
+    monkeypatch.setattr(Client, "force_login", force_login_with_mfa)
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # The manifest needs collectstatic; tests serve static files from the source folders.
     settings.STORAGES = {

@@ -11,7 +11,7 @@ from django.urls import path
 from django.utils import timezone
 
 from members.models import Member
-from network_portal import admin_counts
+from network_portal import admin_counts, audit
 
 from . import services
 from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session
@@ -168,8 +168,16 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
             .select_related("session__course", "session__council", "member__user", "member__council")
             .order_by("session__starts_at", "session_id", "status", "member__user__last_name")
         )
+        rows = 0
         for booking in bookings:
             writer.writerow(_register_row(booking))
+            rows += 1
+        audit.audit_record(
+            action=audit.Action.REGISTER_EXPORT,
+            row_count=rows,
+            detail="Training register: " + ", ".join(str(session) for session in queryset)[:250],
+            **audit.request_facts(request),
+        )
         return response
 
 

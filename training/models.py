@@ -228,7 +228,11 @@ class Booking(models.Model):
                 condition=Q(attended="unknown") | Q(status="confirmed"), name="booking_attendance_only_if_confirmed"
             ),
         ]
-        indexes = [models.Index(fields=["session", "status", "created_at"], name="booking_session_queue")]
+        indexes = [
+            models.Index(fields=["session", "status", "created_at"], name="booking_session_queue"),
+            # The bookings changelist pages through all bookings in this order (bench/README.md).
+            models.Index(fields=["created_at", "id"], name="booking_created_order"),
+        ]
 
     def __str__(self):
         return f"{self.member} – {self.session} ({self.get_status_display()})"
@@ -327,6 +331,14 @@ class Feedback(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         verbose_name_plural = "feedback"
+        indexes = [
+            # /training/ shows the latest publishable testimonials: a few rows of many.
+            models.Index(
+                F("submitted_at").desc(),
+                condition=Q(testimonial_hidden=False) & ~Q(testimonial="") & ~Q(testimonial_consent="no"),
+                name="feedback_testimonial_recent",
+            )
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(rating__in=Rating.values), name="feedback_rating_on_scale"),
             models.CheckConstraint(condition=_in_range("usefulness", 1, 4), name="feedback_usefulness_on_scale"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from members.models import Council, Member
+from network_portal import caching
 
 from .models import POSITIVE_RATINGS, Booking, Feedback, FollowUp, Headline, Rating, Session
 
@@ -45,22 +46,28 @@ class CouncilCoverage:
 
 def council_coverage(councils=None) -> list[CouncilCoverage]:
     councils = list(councils if councils is not None else Council.objects.all())
-    ids = [c.pk for c in councils]
+    # Counted for every council at once and cached: the grouped count over all
+    # bookings is the expensive part of the coverage map.
+    trained, delivered = caching.cached(caching.COVERAGE, _coverage_counts)
+    return [CouncilCoverage(c, trained.get(c.pk, 0), delivered.get(c.pk, 0)) for c in councils]
+
+
+def _coverage_counts() -> tuple[dict[int, int], dict[int, int]]:
     trained = dict(
         Booking.objects.attended()
-        .filter(member__role=Member.Role.COUNCILLOR, member__council_id__in=ids)
+        .filter(member__role=Member.Role.COUNCILLOR, member__council__isnull=False)
         .values_list("member__council_id")
         .annotate(n=Count("member", distinct=True))
         .order_by()
     )
     delivered = dict(
         Session.objects.delivered()
-        .filter(council_id__in=ids)
+        .filter(council__isnull=False)
         .values_list("council_id")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    return [CouncilCoverage(c, trained.get(c.pk, 0), delivered.get(c.pk, 0)) for c in councils]
+    return trained, delivered
 
 
 def coverage_bands() -> list[tuple[int, str]]:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from members.models import Member
-from network_portal import ics
+from network_portal import caching, ics
 from network_portal.services import Attachment, notify
 from network_portal.signing import make_token
 
@@ -130,6 +130,8 @@ def session_save(*, session: Session, now: datetime | None = None) -> list[Booki
     calendar SEQUENCE; new seats go to the waiting list, first come first
     served. Returns the bookings promoted."""
     with transaction.atomic():
+        # Status, council and times all feed the coverage map.
+        caching.invalidate(caching.COVERAGE)
         if session.pk is None:
             session.save()
             return []
@@ -148,6 +150,7 @@ def booking_mark_attendance(*, booking_ids: Iterable[int], attended: str, now: d
         raise ValueError(f"Unknown attendance value {attended!r}.")
     now = now or timezone.now()
     with transaction.atomic():
+        caching.invalidate(caching.COVERAGE)
         return (
             Booking.objects.confirmed()
             .filter(pk__in=list(booking_ids), session__starts_at__lte=now)
@@ -226,6 +229,7 @@ def feedback_submit(*, booking: Booking, answers: Mapping[str, object], now: dat
         feedback = Feedback(booking=locked, submitted_at=now or timezone.now(), **_pick(answers, FEEDBACK_FIELDS))
         feedback.full_clean(exclude=["booking"])
         feedback.save()
+        caching.invalidate(caching.HEADLINE)
     return feedback
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required
-from network_portal import ics
+from network_portal import audit, ics
+from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
 from . import charts, reports, services
@@ -55,6 +56,7 @@ def session_detail(request, pk):
 
 @require_POST
 @approved_member_required
+@rate_limit("booking")
 def session_book(request, pk):
     session = get_object_or_404(Session.objects.listed(), pk=pk)
     member = getattr(request.user, "member", None)
@@ -96,6 +98,7 @@ def session_ics(request, pk):
     return ics.ics_response(ics.calendar_for([event]), filename=f"training-session-{session.pk}.ics")
 
 
+@rate_limit("feedback")
 def feedback_by_link(request, token):
     try:
         booking = read_token(token, purpose=services.FEEDBACK_PURPOSE, queryset=_bookings_for_forms())
@@ -105,10 +108,12 @@ def feedback_by_link(request, token):
 
 
 @login_required
+@rate_limit("feedback")
 def feedback_logged_in(request, pk):
     return _feedback_page(request, get_object_or_404(_bookings_for_forms(), pk=pk, member__user=request.user))
 
 
+@rate_limit("feedback")
 def followup_by_link(request, wave, token):
     _check_wave(wave)
     try:
@@ -119,6 +124,7 @@ def followup_by_link(request, wave, token):
 
 
 @login_required
+@rate_limit("feedback")
 def followup_logged_in(request, pk, wave):
     _check_wave(wave)
     return _followup_page(request, get_object_or_404(_bookings_for_forms(), pk=pk, member__user=request.user), wave)
@@ -258,6 +264,12 @@ def _csv_response(filename: str) -> HttpResponse:
 
 def _research_download(request, kind, columns, rows):
     services.research_export_log(user=request.user, kind=kind, row_count=len(rows))
+    audit.audit_record(
+        action=audit.Action.RESEARCH_EXPORT,
+        row_count=len(rows),
+        detail=f"Research {kind}",
+        **audit.request_facts(request),
+    )
     response = _csv_response(f"training-research-{kind}-{timezone.localdate():%Y-%m-%d}.csv")
     response["Cache-Control"] = "private, no-store"
     writer = csv.DictWriter(response, fieldnames=columns)

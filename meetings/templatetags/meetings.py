@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from meetings.models import CalendarFeed, Meeting, Registration
 from meetings.services import registration_waitlist_position
+from network_portal import caching
 from network_portal.services import absolute_url
 
 register = template.Library()
@@ -11,7 +12,10 @@ register = template.Library()
 @register.inclusion_tag("meetings/_next_meeting_panel.html")
 def next_meeting():
     """The home page's "next meeting" panel."""
-    return {"meeting": Meeting.objects.next_meeting()}
+    # A few are cached, not one, so the panel moves on by itself when the first ends.
+    soon = caching.cached(caching.NEXT_MEETINGS, lambda: list(Meeting.objects.published().upcoming()[:3]))
+    now = timezone.now()
+    return {"meeting": next((m for m in soon if m.ends_at >= now), None)}
 
 
 @register.inclusion_tag("meetings/_my_meetings.html", takes_context=True)

@@ -1,5 +1,8 @@
 from django import template
 
+from members.access import is_approved_member
+from network_portal import caching
+
 from ..models import CaseStudy, Download, Update
 
 register = template.Library()
@@ -10,7 +13,11 @@ MY_DOWNLOADS = 10
 
 @register.simple_tag
 def latest_updates_for(user):
-    return list(Update.objects.visible_to(user).order_by("-published_at", "-pk")[:HOME_UPDATES])
+    audience = "members" if is_approved_member(user) else "public"
+    return caching.cached(
+        caching.key_for(caching.LATEST_UPDATES, audience),
+        lambda: list(Update.objects.visible_to(user).order_by("-published_at", "-pk")[:HOME_UPDATES]),
+    )
 
 
 @register.simple_tag

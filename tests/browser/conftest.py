@@ -34,10 +34,17 @@ class AxeTracker:
     def __init__(self):
         self.loaded: list[str] = []
         self.scanned: set[str] = set()
+        self.scanning = False
 
     def scan(self, page) -> None:
         page.wait_for_load_state("load")
-        results = _axe.run(page)
+        # axe-core adds a <style> of its own on some pages; that is the test's, not the site's.
+        self.scanning = True
+        try:
+            results = _axe.run(page)
+            page.evaluate("0")  # let console events from the scan arrive while still flagged
+        finally:
+            self.scanning = False
         blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
         self.scanned.add(page.url)
         assert not blocking, f"Accessibility violations on {page.url}:\n" + "\n".join(
@@ -55,14 +62,31 @@ def axe():
 
 @pytest.fixture
 def page(chromium, live_server, axe, transactional_db):
-    context = chromium.new_context(base_url=live_server.url, bypass_csp=True, viewport={"width": 390, "height": 844})
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
     context.set_default_timeout(15_000)
     browser_page = context.new_page()
     browser_page.on("load", lambda p: axe.loaded.append(p.url))
+    # The CSP is enforced (no bypass), so a blocked script or style shows up here.
+    csp_violations = []
+    browser_page.add_init_script(CSP_REPORTER)
+    browser_page.on("console", lambda m: axe.scanning or _note_csp_violation(csp_violations, browser_page, m))
     yield browser_page
     context.close()
     missed = axe.unscanned()
     assert not missed, f"Pages loaded but never scanned with axe: {missed}"
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
+
+
+# Says where a violation came from (Chrome's own console line does not).
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) => console.error(
+  `Content Security Policy: ${e.violatedDirective} blocked at ${e.sourceFile}:${e.lineNumber} in ${e.documentURI}`));
+"""
+
+
+def _note_csp_violation(violations: list, page, message) -> None:
+    if "Content Security Policy" in message.text:
+        violations.append(f"{page.url}: {message.text}")
 
 
 def visit(page, axe: AxeTracker, path: str):

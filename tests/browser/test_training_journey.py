@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from network_portal.schedules import registered, scheduled_email_scan
 from tests.browser.conftest import visit
 from tests.factories import PASSWORD, MemberFactory, UserFactory
+from tests.security.mfa import totp_code, totp_enrol
 from tests.training.factories import SessionFactory
 from training.models import Booking, Feedback
 
@@ -21,6 +22,19 @@ def _log_in(page, axe, email):
     visit(page, axe, "/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
+    axe.scan(page)
+
+
+def _log_in_with_mfa(page, axe, user, secret):
+    visit(page, axe, "/accounts/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
+    axe.scan(page)
+    page.get_by_label("Code").fill(totp_code(secret))
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My account")
     axe.scan(page)
@@ -78,7 +92,7 @@ def test_last_seat_waiting_list_promotion_attendance_and_feedback(page, axe, mai
     session.starts_at = timezone.now() - timedelta(hours=4)
     session.ends_at = session.starts_at + timedelta(hours=2)
     session.save()
-    _log_in(page, axe, staff.email)
+    _log_in_with_mfa(page, axe, staff, totp_enrol(staff))
     visit(page, axe, f"/admin/training/session/{session.pk}/change/")
     page.get_by_role("link", name="Mark attendance").click()
     axe.scan(page)

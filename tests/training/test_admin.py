@@ -4,6 +4,7 @@ import io
 import pytest
 from django.apps import apps
 from django.urls import reverse
+from django.utils.html import escape
 
 from meetings.calendar import feed_events
 from members.models import Member
@@ -39,7 +40,7 @@ def test_session_change_page_has_the_bookings_inline_without_an_add_button(clien
     booking = BookingFactory()
     response = client.get(reverse("admin:training_session_change", args=[booking.session_id]))
     content = response.content.decode()
-    assert str(booking.member) in content
+    assert escape(str(booking.member)) in content
     assert "Book a member" in content
     (inline,) = response.context["inline_admin_formsets"]
     assert inline.has_add_permission is False

@@ -2,6 +2,7 @@ from django import template
 from django.utils import timezone
 
 from members.models import Member
+from network_portal import caching
 from training import reports, services
 from training.models import Booking, Feedback, FollowUp, Session
 
@@ -11,7 +12,7 @@ register = template.Library()
 @register.inclusion_tag("training/_headline.html")
 def training_headline():
     """The live headline figure, for the home page and /training/."""
-    return {"headline": Feedback.objects.headline()}
+    return {"headline": caching.cached(caching.HEADLINE, Feedback.objects.headline)}
 
 
 @register.inclusion_tag("training/_support_signpost.html")
