@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from members.models import Member
 from resources.models import Download
-from training.models import Booking
+from training.services import bookings_anonymise
 
 from .models import RetentionRun
 from .services import outbox_purge
@@ -26,12 +26,14 @@ logger = logging.getLogger(__name__)
 
 def retention_run(*, now: datetime | None = None) -> RetentionRun:
     now = now or timezone.now()
+    # Bookings first: an old booking no longer protects an account due for deletion.
+    bookings_anonymised = _anonymise_bookings(now)
     counts = {
         "unverified_signups_deleted": _delete_users(_unverified_signups(now)),
         "rejected_applications_deleted": _delete_users(_rejected_applications(now)),
         "outbox_emails_deleted": outbox_purge(now=now),
         "downloads_anonymised": _anonymise_downloads(now),
-        "bookings_anonymised": _anonymise_bookings(now),
+        "bookings_anonymised": bookings_anonymised,
     }
     with transaction.atomic():
         run = RetentionRun.objects.create(started_at=now, counts=counts)
@@ -84,10 +86,4 @@ def _anonymise_downloads(now: datetime) -> int:
 
 
 def _anonymise_bookings(now: datetime) -> int:
-    """Bookings keep their member link (training evidence counts seats per
-    council, and the column cannot be empty); what identifies the staff
-    member who booked on someone's behalf is removed."""
-    with transaction.atomic():
-        return Booking.objects.filter(
-            booked_by__isnull=False, session__ends_at__lt=now - _days("RETENTION_BOOKING_DAYS")
-        ).update(booked_by=None)
+    return bookings_anonymise(ended_before=now - _days("RETENTION_BOOKING_DAYS"), now=now)

@@ -52,11 +52,17 @@ class CourseAdmin(EvidenceLinksMixin, admin.ModelAdmin):
         return course.session_count
 
 
+@admin.display(description="member")
+def trainee(booking: Booking):
+    # The retention job empties the member link two years after the session.
+    return booking.member or "Anonymised"
+
+
 class BookingInline(admin.TabularInline):
     model = Booking
     extra = 0
     can_delete = False
-    fields = ["member", "status", "attended", "created_at", "promoted_at", "cancelled_at", "booked_by"]
+    fields = [trainee, "status", "attended", "created_at", "promoted_at", "cancelled_at", "booked_by"]
     readonly_fields = fields
     ordering = ["status", "created_at", "pk"]
 
@@ -165,7 +171,7 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
         bookings = (
             Booking.objects.active()
             .filter(session__in=queryset.values("pk"))
-            .select_related("session__course", "session__council", "member__user", "member__council")
+            .select_related("session__course", "session__council", "member__user", "member__council", "council")
             .order_by("session__starts_at", "session_id", "status", "member__user__last_name")
         )
         rows = 0
@@ -186,31 +192,38 @@ def _register_row(booking: Booking) -> list:
     return [
         str(session.course),
         f"{timezone.localtime(session.starts_at):%Y-%m-%d %H:%M}",
-        member.user.get_full_name(),
-        member.user.email,
-        member.get_role_display(),
-        member.council.name if member.council_id else "",
+        member.user.get_full_name() if member else "Anonymised",
+        member.user.email if member else "",
+        member.get_role_display() if member else booking.get_role_display(),
+        _council_name(member.council if member else booking.council),
         booking.get_status_display(),
         booking.get_attended_display(),
         f"{timezone.localtime(booking.created_at):%Y-%m-%d %H:%M}",
     ]
 
 
+def _council_name(council) -> str:
+    return council.name if council else ""
+
+
 @admin.register(Booking)
 class BookingAdmin(EvidenceLinksMixin, admin.ModelAdmin):
-    list_display = ["member", "session", "status", "attended", "created_at", "promoted_at"]
+    list_display = [trainee, "session", "status", "attended", "created_at", "promoted_at"]
     list_filter = ["status", "attended", "session__course"]
     search_fields = ["member__user__email", "member__user__first_name", "member__user__last_name"]
     list_select_related = ["member__user", "session__course", "session__council"]
     readonly_fields = [
         "session",
-        "member",
+        trainee,
+        "council",
+        "role",
         "status",
         "attended",
         "created_at",
         "promoted_at",
         "cancelled_at",
         "booked_by",
+        "anonymised_at",
     ]
     actions = ["mark_attended", "mark_no_show", "cancel_bookings"]
 

@@ -82,6 +82,8 @@ def _past_session_with_feedback(course, council_slug, weeks) -> int:
         booking = Booking.objects.create(
             session=session,
             member=member,
+            council_id=member.council_id,
+            role=member.role,
             status=Booking.Status.CONFIRMED,
             attended=Booking.Attended.YES,
             created_at=session.starts_at - timedelta(days=14),

@@ -7,6 +7,8 @@ from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 
+from members.models import Member
+
 
 class Course(models.Model):
     class Audience(models.TextChoices):
@@ -193,8 +195,21 @@ class Booking(models.Model):
         NO = "no", "Did not attend"
 
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="bookings")
-    # PROTECT: bookings are evidence. Erasing an account anonymises the member instead.
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="training_bookings")
+    # PROTECT: bookings are evidence. Erasing an account anonymises the member
+    # instead; the retention job empties it once the session is old enough.
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, null=True, blank=True, related_name="training_bookings"
+    )
+    # Snapshots taken at booking time, so coverage and turnout still count a
+    # booking by council and role after the member link is gone.
+    council = models.ForeignKey(
+        "members.Council", on_delete=models.PROTECT, null=True, blank=True, related_name="training_bookings"
+    )
+    role = models.CharField(max_length=20, choices=Member.Role.choices, blank=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+    # Once anonymised, one booking per person (and council and role) stands in
+    # for them, so "people trained" counts them once, not once per session.
+    counted_as_trainee = models.BooleanField(default=False, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices)
     attended = models.CharField(max_length=10, choices=Attended.choices, default=Attended.UNKNOWN)
     created_at = models.DateTimeField(default=timezone.now)
@@ -235,7 +250,7 @@ class Booking(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.member} – {self.session} ({self.get_status_display()})"
+        return f"{self.member or 'Anonymised'} – {self.session} ({self.get_status_display()})"
 
     def get_absolute_url(self):
         return self.session.get_absolute_url()

@@ -58,7 +58,20 @@ register(
     PersonalData(
         model="training.Booking",
         owner="member__user",
-        kept=("session", "member", "status", "attended", "created_at", "promoted_at", "cancelled_at", "booked_by"),
+        kept=(
+            "session",
+            "member",
+            "council",
+            "role",
+            "status",
+            "attended",
+            "created_at",
+            "promoted_at",
+            "cancelled_at",
+            "booked_by",
+            "anonymised_at",
+            "counted_as_trainee",
+        ),
         erase=_erase_booking,
     )
 )

@@ -52,12 +52,23 @@ def council_coverage(councils=None) -> list[CouncilCoverage]:
     return [CouncilCoverage(c, trained.get(c.pk, 0), delivered.get(c.pk, 0)) for c in councils]
 
 
+def councillors_trained_count():
+    """People trained, for an aggregate over attended councillor bookings.
+
+    A member is counted once however many sessions they attended. An
+    anonymised booking no longer says whose it was: the retention job marks
+    one per person as counted_as_trainee, so the figure holds when it empties
+    the member links."""
+    return Count("member", distinct=True) + Count("pk", filter=Q(member__isnull=True, counted_as_trainee=True))
+
+
 def _coverage_counts() -> tuple[dict[int, int], dict[int, int]]:
+    # By the council and role snapshotted at booking time, which outlive the member link.
     trained = dict(
         Booking.objects.attended()
-        .filter(member__role=Member.Role.COUNCILLOR, member__council__isnull=False)
-        .values_list("member__council_id")
-        .annotate(n=Count("member", distinct=True))
+        .filter(role=Member.Role.COUNCILLOR, council__isnull=False)
+        .values_list("council_id")
+        .annotate(n=councillors_trained_count())
         .order_by()
     )
     delivered = dict(
@@ -159,17 +170,17 @@ class Turnout:
 
 
 def turnout_by_council() -> list[Turnout]:
-    """Confirmed bookings for finished sessions against attendance, by the member's council."""
+    """Confirmed bookings for finished sessions against attendance, by the member's council when they booked."""
     rows = (
         Booking.objects.confirmed()
         .filter(session__in=Session.objects.past())
-        .values_list("member__council__name")
+        .values_list("council__name")
         .annotate(
             n_registered=Count("pk"),
             n_attended=Count("pk", filter=Q(attended=Booking.Attended.YES)),
             n_no_show=Count("pk", filter=Q(attended=Booking.Attended.NO)),
         )
-        .order_by("member__council__name")
+        .order_by("council__name")
     )
     return [Turnout(name or "No council (partners)", *counts) for name, *counts in rows]
 

@@ -56,7 +56,9 @@ def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, ski
 
 
 def _feedback_recipients(session: Session):
-    bookings = session.bookings.attended().filter(feedback__isnull=True).select_related("member__user")
+    bookings = (
+        session.bookings.attended().filter(feedback__isnull=True, member__isnull=False).select_related("member__user")
+    )
     return [_recipient(booking) for booking in bookings]
 
 

@@ -89,7 +89,13 @@ def booking_create(*, member: Member, session: Session, booked_by=None, now: dat
             # A savepoint, so the constraint backstop leaves the outer transaction usable.
             with transaction.atomic():
                 booking = Booking.objects.create(
-                    session=locked, member=member, status=status, created_at=now, booked_by=booked_by
+                    session=locked,
+                    member=member,
+                    council_id=member.council_id,
+                    role=member.role,
+                    status=status,
+                    created_at=now,
+                    booked_by=booked_by,
                 )
         except IntegrityError as exc:
             raise BookingRefused(_ALREADY_BOOKED, code="already-booked") from exc
@@ -156,6 +162,44 @@ def booking_mark_attendance(*, booking_ids: Iterable[int], attended: str, now: d
             .filter(pk__in=list(booking_ids), session__starts_at__lte=now)
             .update(attended=attended)
         )
+
+
+def bookings_anonymise(*, ended_before: datetime, now: datetime | None = None) -> int:
+    """Empty who attended and who booked on bookings of sessions that ended
+    before `ended_before`. Returns how many bookings were anonymised.
+
+    The council and role snapshots stay, and one booking per person stands in
+    for them in "people trained", so no figure changes."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(
+            Booking.objects.select_for_update(of=("self",))
+            .filter(anonymised_at__isnull=True, session__ends_at__lt=ended_before)
+            .values_list("pk", flat=True)
+        )
+        if not due:
+            return 0
+        stand_ins = _trainee_stand_ins(due)
+        Booking.objects.filter(pk__in=due).update(member=None, booked_by=None, anonymised_at=now)
+        Booking.objects.filter(pk__in=stand_ins).update(counted_as_trainee=True)
+        caching.invalidate(caching.COVERAGE)
+    return len(due)
+
+
+def _trainee_stand_ins(due: list[int]) -> list[int]:
+    # A person is counted through their member link while any attended booking
+    # (for that council and role) keeps it; only when the last one goes does
+    # one anonymised booking take over the count.
+    attended = Booking.objects.attended().filter(member__isnull=False)
+    first: dict[tuple, int] = {}
+    for pk, *key in attended.filter(pk__in=due).order_by("pk").values_list("pk", "member_id", "council_id", "role"):
+        first.setdefault(tuple(key), pk)
+    staying = set(
+        attended.exclude(pk__in=due)
+        .filter(member_id__in={member_id for member_id, _, _ in first})
+        .values_list("member_id", "council_id", "role")
+    )
+    return [pk for key, pk in first.items() if key not in staying]
 
 
 def waitlist_position(booking: Booking) -> int | None:

@@ -201,7 +201,7 @@ def _query_without_page(request) -> str:
 
 def _testimonials():
     return Feedback.objects.publishable_testimonials().select_related(
-        "booking__member__user", "booking__member__council"
+        "booking__member__user", "booking__member__council", "booking__council"
     )[:3]
 
 

@@ -49,7 +49,9 @@ def test_marking_attendance_changes_the_cached_coverage_map_at_once(
     trained_ids = Booking.objects.attended().values("member")
     member = Member.objects.filter(role=Member.Role.COUNCILLOR, status="approved").exclude(pk__in=trained_ids).first()
     session = Session.objects.filter(ends_at__lt=timezone.now()).first()
-    booking = Booking.objects.create(session=session, member=member, status=Booking.Status.CONFIRMED)
+    booking = Booking.objects.create(
+        session=session, member=member, council=member.council, role=member.role, status=Booking.Status.CONFIRMED
+    )
     before = _trained(client, member.council)
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -30,7 +30,14 @@ def _measure(client, path) -> tuple[int, int]:
 def _grow_member_history(member, seeder) -> None:
     """Give the measured member ten times the history too, so "my" lists grow."""
     bookings = Booking.objects.bulk_create(
-        Booking(session=session, member=member, status=Booking.Status.CONFIRMED, attended=Booking.Attended.YES)
+        Booking(
+            session=session,
+            member=member,
+            council_id=member.council_id,
+            role=member.role,
+            status=Booking.Status.CONFIRMED,
+            attended=Booking.Attended.YES,
+        )
         for session in seeder.sessions
         if session.ends_at < seeder.now
     )

@@ -79,17 +79,33 @@ def test_download_logs_are_anonymised_after_the_period_but_still_counted(setting
     assert run.counts["downloads_anonymised"] == 1
 
 
-def test_bookings_lose_who_booked_them_two_years_after_the_session(settings, london_councils):
+def test_bookings_are_anonymised_two_years_after_the_session(settings, london_councils):
     days = settings.RETENTION_BOOKING_DAYS
     staff = UserFactory(is_staff=True)
-    old = BookingFactory(session=past_session(days_ago=days + 2), booked_by=staff)
+    old = BookingFactory(session=past_session(days_ago=days + 2), booked_by=staff, attended="yes")
     recent = BookingFactory(session=past_session(days_ago=days - 2), booked_by=staff)
+    council_id, role = old.member.council_id, old.member.role
     run = retention_run()
     old.refresh_from_db()
     recent.refresh_from_db()
-    assert old.booked_by is None
-    assert recent.booked_by == staff
+    assert (old.member, old.booked_by) == (None, None)
+    assert old.anonymised_at == run.started_at
+    # What the evidence needs stays: the council and role from booking time, and attendance.
+    assert (old.council_id, old.role, old.attended) == (council_id, role, "yes")
+    assert (recent.member is not None, recent.booked_by, recent.anonymised_at) == (True, staff, None)
     assert run.counts["bookings_anonymised"] == 1
+    # Already anonymised bookings are not counted again.
+    assert retention_run().counts["bookings_anonymised"] == 0
+
+
+def test_an_old_booking_no_longer_keeps_a_rejected_account_from_deletion(settings, london_councils):
+    member = MemberFactory(status=Member.Status.REJECTED, status_changed_at=_ago(settings.RETENTION_REJECTED_DAYS + 1))
+    booking = BookingFactory(session=past_session(days_ago=settings.RETENTION_BOOKING_DAYS + 2), member=member)
+    run = retention_run()
+    assert not Member.objects.filter(pk=member.pk).exists()
+    booking.refresh_from_db()
+    assert booking.member is None
+    assert (run.counts["bookings_anonymised"], run.counts["rejected_applications_deleted"]) == (1, 1)
 
 
 def test_each_run_is_recorded_with_its_counts_and_logged(caplog, settings, london_councils):

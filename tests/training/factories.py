@@ -53,6 +53,9 @@ class BookingFactory(factory.django.DjangoModelFactory):
 
     session = factory.SubFactory(SessionFactory)
     member = factory.SubFactory(MemberFactory)
+    # The snapshots booking_create takes, so reports count factory rows too.
+    council = factory.SelfAttribute("member.council")
+    role = factory.SelfAttribute("member.role")
     status = Booking.Status.CONFIRMED
 
 

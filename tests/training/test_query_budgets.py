@@ -40,6 +40,8 @@ def volume(request, london_councils):
         Booking(
             session=session,
             member=member,
+            council_id=member.council_id,
+            role=member.role,
             status=Booking.Status.CONFIRMED if j < 4 else Booking.Status.WAITLISTED,
             attended=Booking.Attended.YES if session.starts_at < now and j < 3 else Booking.Attended.UNKNOWN,
         )

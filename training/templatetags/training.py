@@ -55,10 +55,8 @@ def council_coverage(council):
     )
     trained = (
         Booking.objects.attended()
-        .filter(member__role=Member.Role.COUNCILLOR, member__council=council)
-        .values("member")
-        .distinct()
-        .count()
+        .filter(role=Member.Role.COUNCILLOR, council=council)
+        .aggregate(n=reports.councillors_trained_count())["n"]
     )
     row = reports.CouncilCoverage(council, trained, sum(s.ends_at <= now for s in sessions))
     return {"row": row, "upcoming": [s for s in sessions if s.starts_at > now][:3], "council": council}

@@ -222,6 +222,8 @@ class Seeder:
                     Booking(
                         session=session,
                         member=member,
+                        council_id=member.council_id,
+                        role=member.role,
                         status=Booking.Status.CONFIRMED if confirmed else Booking.Status.WAITLISTED,
                         attended=(Booking.Attended.YES if self.rng.random() < 0.85 else Booking.Attended.NO)
                         if confirmed and past
