@@ -35,6 +35,7 @@ class Command(BaseCommand):
                 module.seed(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo content loaded. Everything it created is labelled as demo."))
         self.stdout.write(f"Demo staff login: {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
+        self.stdout.write("The admin asks staff to set up an authenticator app (TOTP) before it opens.")
 
     def _staff_login(self):
         user, _ = get_user_model().objects.get_or_create(
