@@ -37,21 +37,32 @@ def _reminder_recipients(days: int):
     return recipients
 
 
-def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str):
+def _notify_booking(*, template, kind, event, recipient, dedupe_key, skip_reason, reason, **extra):
+    """Email one booked member about their session, through the outbox."""
     booking = recipient.context["booking"]
     booking.session = event
-    context = services.booking_email_context(
-        booking, reason="You get this email because you are booked on this training session."
-    )
-    context["days"] = recipient.context["days"]
+    context = {**services.booking_email_context(booking, reason=reason), **extra}
     return notify(
-        template="training-reminder",
+        template=template,
         to_email=recipient.user.email,
-        kind="training-reminder",
+        kind=kind,
         dedupe_key=dedupe_key,
         context=context,
         user=recipient.user,
         skip_reason=skip_reason,
+    )
+
+
+def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str):
+    return _notify_booking(
+        template="training-reminder",
+        kind="training-reminder",
+        event=event,
+        recipient=recipient,
+        dedupe_key=dedupe_key,
+        skip_reason=skip_reason,
+        reason="You get this email because you are booked on this training session.",
+        days=recipient.context["days"],
     )
 
 
@@ -63,20 +74,16 @@ def _feedback_recipients(session: Session):
 
 
 def _send_feedback_request(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str):
-    booking = recipient.context["booking"]
-    booking.session = event
-    context = services.booking_email_context(
-        booking, reason="You get this email because you attended this training session."
-    )
-    context["form_url"] = reverse("training:feedback-link", kwargs={"token": services.feedback_token(booking)})
-    return notify(
+    token = services.feedback_token(recipient.context["booking"])
+    return _notify_booking(
         template="training-feedback-request",
-        to_email=recipient.user.email,
         kind="training-feedback",
+        event=event,
+        recipient=recipient,
         dedupe_key=dedupe_key,
-        context=context,
-        user=recipient.user,
         skip_reason=skip_reason,
+        reason="You get this email because you attended this training session.",
+        form_url=reverse("training:feedback-link", kwargs={"token": token}),
     )
 
 
@@ -95,23 +102,17 @@ def _followup_recipients(wave: str):
 
 def _followup_sender(wave: str):
     def send(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str):
-        booking = recipient.context["booking"]
-        booking.session = event
-        context = services.booking_email_context(
-            booking,
-            reason="You get this email because you attended this training session and we follow up with every trainee.",
-        )
-        token = services.followup_token(booking, wave)
-        context["form_url"] = reverse("training:followup-link", kwargs={"wave": wave, "token": token})
-        context["wave_label"] = FollowUp.Wave(wave).label
-        return notify(
+        token = services.followup_token(recipient.context["booking"], wave)
+        return _notify_booking(
             template="training-followup",
-            to_email=recipient.user.email,
             kind="training-followup",
+            event=event,
+            recipient=recipient,
             dedupe_key=dedupe_key,
-            context=context,
-            user=recipient.user,
             skip_reason=skip_reason,
+            reason="You get this email because you attended this training session and we follow up with every trainee.",
+            form_url=reverse("training:followup-link", kwargs={"wave": wave, "token": token}),
+            wave_label=FollowUp.Wave(wave).label,
         )
 
     return send
