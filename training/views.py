@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required
 from network_portal import audit, ics
+from network_portal.http_caching import public_page
 from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
@@ -21,6 +22,7 @@ from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Sess
 SESSIONS_PER_PAGE = 20
 
 
+@public_page
 def index(request):
     form = SessionFilterForm(request.GET or None)
     sessions = form.filter(Session.objects.upcoming().with_counts().select_related("course", "council"))
@@ -34,6 +36,7 @@ def index(request):
     return render(request, "training/index.html", context)
 
 
+@public_page
 def course_detail(request, slug):
     course = get_object_or_404(Course, slug=slug)
     sessions = course.sessions.upcoming().with_counts().select_related("council")
@@ -41,6 +44,7 @@ def course_detail(request, slug):
     return render(request, "training/course_detail.html", {"course": course, "page": page})
 
 
+@public_page
 def session_detail(request, pk):
     session = get_object_or_404(Session.objects.listed().with_counts().select_related("course", "council"), pk=pk)
     booking = _my_active_booking(request.user, session)
@@ -130,6 +134,7 @@ def followup_logged_in(request, pk, wave):
     return _followup_page(request, get_object_or_404(_bookings_for_forms(), pk=pk, member__user=request.user), wave)
 
 
+@public_page
 def coverage(request):
     rows = reports.council_coverage()
     context = {"rows": rows, "bands": reports.coverage_bands(), "grid": charts.tile_grid(rows)}
