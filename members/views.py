@@ -1,6 +1,5 @@
 import json
 
-from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -14,6 +13,7 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from network_portal.client_address import client_address
 from network_portal.http_caching import public_page
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
@@ -186,7 +186,7 @@ def contact(request):
 
 
 def _contact_rate_limited(request) -> bool:
-    key = f"members:contact:{get_adapter().get_client_ip(request)}"
+    key = f"members:contact:{client_address(request)}"
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)
