@@ -77,6 +77,14 @@ def _list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env.list(name, default=[default]) if item.strip()]
 
 
+def _required_unless_debug(name: str, value, *, debug_default, debug: bool, hint: str = ""):
+    if value:
+        return value
+    if not debug:
+        _config_error(f"{name} must be set when DEBUG is off{hint}.")
+    return debug_default
+
+
 def _database(url: str) -> dict:
     # The value is never echoed back: it may hold a password.
     try:
@@ -165,17 +173,19 @@ DEMO_MODE = _bool("DEMO_MODE", False)
 
 # Read directly, not through django-environ: it treats a value starting with
 # "$" as the name of another variable, and a generated key may start with "$".
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        _config_error("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "development-only-insecure-key-do-not-use-in-production"  # noqa: S105 - DEBUG only
-
-ALLOWED_HOSTS = _list("ALLOWED_HOSTS")
-if not ALLOWED_HOSTS:
-    if not DEBUG:
-        _config_error("ALLOWED_HOSTS must be set when DEBUG is off (comma-separated host names).")
-    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+SECRET_KEY = _required_unless_debug(
+    "SECRET_KEY",
+    os.environ.get("SECRET_KEY", ""),
+    debug_default="development-only-insecure-key-do-not-use-in-production",  # noqa: S106 - DEBUG only
+    debug=DEBUG,
+)
+ALLOWED_HOSTS = _required_unless_debug(
+    "ALLOWED_HOSTS",
+    _list("ALLOWED_HOSTS"),
+    debug_default=["localhost", "127.0.0.1", "[::1]"],
+    debug=DEBUG,
+    hint=" (comma-separated host names)",
+)
 
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS", SITE_URL)

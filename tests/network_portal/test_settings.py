@@ -1,7 +1,9 @@
+import ast
 import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,31 @@ def test_settings_use_london_time_and_british_english(settings):
     assert settings.TIME_ZONE == "Europe/London"
     assert settings.LANGUAGE_CODE == "en-gb"
     assert settings.CELERY_TIMEZONE == "UTC"
+
+
+def _module_level(tree: ast.Module):
+    """Every node of the module outside function and class bodies."""
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, ast.FunctionDef | ast.ClassDef):
+            yield node
+            stack.extend(ast.iter_child_nodes(node))
+
+
+PATCHING_CALLS = {"globals", "insert", "append", "update", "extend", "setdefault"}
+
+
+def test_each_setting_is_assigned_once_and_never_patched_later():
+    assigned, patched = Counter(), []
+    for node in _module_level(ast.parse((ROOT / "network_portal" / "settings.py").read_text())):
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                if isinstance(target, ast.Name) and target.id.isupper():
+                    assigned[target.id] += 1
+                if isinstance(node, ast.AugAssign) or not isinstance(target, ast.Name):
+                    patched.append(ast.unparse(node))
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in PATCHING_CALLS:
+            patched.append(ast.unparse(node))
+    assert [name for name, count in assigned.items() if count > 1] == []
+    assert patched == []
