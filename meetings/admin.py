@@ -1,4 +1,3 @@
-import csv
 from functools import partial
 
 from django.contrib import admin, messages
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from network_portal import admin_counts, audit, uploads
+from network_portal.csv_export import csv_response
 
 from . import services
 from .forms import CancelMeetingForm, MeetingAdminForm, PaperAdminForm
@@ -306,35 +306,24 @@ def register_csv(registrations, *, filename: str) -> HttpResponse:
     rows = registrations.select_related("meeting", "user", "user__member", "user__member__council").order_by(
         "meeting__starts_at", "status", "created_at"
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        member = getattr(r.user, "member", None)
-        writer.writerow(
-            _csv_safe(value)
-            for value in [
-                r.meeting.title,
-                timezone.localtime(r.meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
-                r.user.get_full_name(),
-                r.user.email,
-                member.get_role_display() if member else "",
-                member.council.name if member and member.council else "",
-                r.get_mode_display(),
-                r.get_status_display(),
-                r.get_attendance_display(),
-                r.access_needs,
-                timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
-            ]
-        )
-    return response
+    return csv_response(filename=filename, header=CSV_COLUMNS, rows=(_register_row(r) for r in rows))
 
 
-def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet.
-    value = str(value)
-    return f"'{value}" if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+def _register_row(r: Registration) -> list[str]:
+    member = getattr(r.user, "member", None)
+    return [
+        r.meeting.title,
+        timezone.localtime(r.meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
+        r.user.get_full_name(),
+        r.user.email,
+        member.get_role_display() if member else "",
+        member.council.name if member and member.council else "",
+        r.get_mode_display(),
+        r.get_status_display(),
+        r.get_attendance_display(),
+        r.access_needs,
+        timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
+    ]
 
 
 admin_counts.register(

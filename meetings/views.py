@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required, is_approved_member, membership_refused
 from network_portal import uploads
+from network_portal.http_caching import public_page
 from network_portal.ics import ics_response
 from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
@@ -22,6 +23,7 @@ UPCOMING_LIMIT = 12
 PAST_PER_PAGE = 12
 
 
+@public_page
 def meeting_list(request):
     now = timezone.now()
     visible = Meeting.objects.visible()
@@ -35,6 +37,7 @@ def meeting_list(request):
     return render(request, "meetings/list.html", context)
 
 
+@public_page
 def meeting_detail(request, slug):
     meeting = _visible_meeting(request, slug, Meeting.objects.with_counts())
     is_member = is_approved_member(request.user)

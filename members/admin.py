@@ -1,5 +1,3 @@
-import csv
-
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -10,6 +8,7 @@ from django.urls import path
 from django.utils import timezone
 
 from network_portal import admin_counts, audit
+from network_portal.csv_export import csv_response
 
 from . import services
 from .forms import RejectForm
@@ -244,26 +243,22 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
         members = self.get_changelist_instance(request).get_queryset(request)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="members-{timezone.localdate():%Y-%m-%d}.csv"'
-        writer = csv.writer(response)
-        writer.writerow([title for title, _ in CSV_COLUMNS])
-        rows = 0
-        for member in members.select_related("user", "council").iterator(chunk_size=500):
-            writer.writerow([_csv_safe(str(value(member))) for _, value in CSV_COLUMNS])
-            rows += 1
+        rows = [
+            [str(value(member)) for _, value in CSV_COLUMNS]
+            for member in members.select_related("user", "council").iterator(chunk_size=500)
+        ]
+        response = csv_response(
+            filename=f"members-{timezone.localdate():%Y-%m-%d}.csv",
+            header=[title for title, _ in CSV_COLUMNS],
+            rows=rows,
+        )
         audit.audit_record(
             action=audit.Action.MEMBER_EXPORT,
-            row_count=rows,
+            row_count=len(rows),
             detail=request.GET.urlencode(),
             **audit.request_facts(request),
         )
         return response
-
-
-def _csv_safe(value: str) -> str:
-    # A cell starting with =, +, - or @ runs as a formula in spreadsheet apps.
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
 
 
 @admin.register(Appointment)

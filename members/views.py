@@ -1,6 +1,5 @@
 import json
 
-from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -14,6 +13,8 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from network_portal.client_address import client_address
+from network_portal.http_caching import public_page
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
 from . import services
@@ -107,15 +108,18 @@ def directory(request):
     return render(request, "members/directory.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
+@public_page
 def champions(request):
     councils = Council.objects.with_current_appointments()
     return render(request, "members/champions.html", {"councils": councils})
 
 
+@public_page
 def council_list(request):
     return render(request, "members/council_list.html", {"councils": Council.objects.order_by("name")})
 
 
+@public_page
 def council_detail(request, slug):
     council = get_object_or_404(Council.objects.with_member_counts(), slug=slug)
     appointments = Appointment.objects.current().filter(council=council).select_related("member__user")
@@ -182,7 +186,7 @@ def contact(request):
 
 
 def _contact_rate_limited(request) -> bool:
-    key = f"members:contact:{get_adapter().get_client_ip(request)}"
+    key = f"members:contact:{client_address(request)}"
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)

@@ -3,6 +3,7 @@ import uuid
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 
+from .client_address import client_address
 from .services import queue_email
 
 
@@ -22,6 +23,10 @@ class AccountAdapter(DefaultAccountAdapter):
             dedupe_key=f"account:{template_prefix}:{uuid.uuid4()}",
             user=user if getattr(user, "pk", None) else None,
         )
+
+    def get_client_ip(self, request) -> str:
+        # allauth's sign-in limits count per address: the portal's one rule decides which.
+        return client_address(request) or super().get_client_ip(request)
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -8,6 +8,7 @@ import logging
 
 from django.db import transaction
 
+from .client_address import client_address
 from .models import AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def audit_record(
 
 def request_facts(request) -> dict:
     """The keyword arguments of audit_record that describe the request."""
-    return {"actor": request.user, "path": request.get_full_path(), "ip_address": request.META.get("REMOTE_ADDR")}
+    return {"actor": request.user, "path": request.get_full_path(), "ip_address": client_address(request) or None}
 
 
 class AuditedChangeViewMixin:

@@ -2,10 +2,10 @@
 server-side copy.
 
 Only a response that is the same for every anonymous visitor may be shared: a
-GET of one of the public pages below by someone not logged in, answered 200,
+GET of a view marked @public_page by someone not logged in, answered 200,
 that set no cookie, used no CSRF token and did not touch the session, and whose
-view did not choose its own caching. Pages reached by signed links are never on
-the list: their URL is a credential and their answer changes as the link expires.
+view did not choose its own caching. Pages reached by signed links are never
+marked: their URL is a credential and their answer changes as the link expires.
 
 Such a page gets `Cache-Control: public, max-age=PUBLIC_PAGE_MAX_AGE` and is
 kept in the cache for as long, so the next anonymous visitor gets it without
@@ -20,7 +20,6 @@ import hashlib
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from . import caching
@@ -29,24 +28,16 @@ from . import caching
 # something personal, so never gets a shared copy.
 HARMLESS_COOKIES = {settings.CSRF_COOKIE_NAME}
 
-PUBLIC_PAGES = {
-    "home",
-    "accessibility",
-    "privacy",
-    "training:index",
-    "training:course-detail",
-    "training:session-detail",
-    "training:coverage",
-    "meetings:list",
-    "meetings:detail",
-    "resources:list",
-    "resources:detail",
-    "resources:update-list",
-    "resources:update-detail",
-    "members:council-list",
-    "members:council-detail",
-    "members:champions",
-}
+
+def public_page(view):
+    """Declare a view's anonymous GET answer the same for every visitor, so it may
+    be shared (the checks above still apply to each response)."""
+    view.public_page = True
+    return view
+
+
+def is_public_page(view) -> bool:
+    return getattr(view, "public_page", False)
 
 
 class PublicPageCacheMiddleware:
@@ -54,11 +45,6 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        key = _page_key(request) if _may_use_shared_copy(request) else None
-        if key:
-            stored = caching.cache.get(key)
-            if stored is not None:
-                return _rebuild(stored)
         response = self.get_response(request)
         if response.has_header("Cache-Control"):
             return response
@@ -66,20 +52,26 @@ class PublicPageCacheMiddleware:
             patch_cache_control(response, public=True, max_age=settings.PUBLIC_PAGE_MAX_AGE)
             # Logged-in visitors see other content at the same URL.
             patch_vary_headers(response, ["Cookie"])
+            key = getattr(request, "shared_copy_key", None)
             if key:
                 caching.cache.set(key, _freeze(response), settings.PUBLIC_PAGE_MAX_AGE)
         else:
             patch_cache_control(response, private=True, no_cache=True)
         return response
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Django has resolved the URL by now; a stored copy answers in place of the view.
+        if not (is_public_page(view_func) and _may_use_shared_copy(request)):
+            return None
+        # Keyed before the view runs: a write meanwhile retires this generation,
+        # so the page built now is never kept as if it were fresh.
+        request.shared_copy_key = _page_key(request)
+        stored = caching.cache.get(request.shared_copy_key)
+        return _rebuild(stored) if stored is not None else None
+
 
 def _may_use_shared_copy(request) -> bool:
-    if settings.PUBLIC_PAGE_MAX_AGE <= 0 or request.method != "GET" or set(request.COOKIES) - HARMLESS_COOKIES:
-        return False
-    try:
-        return resolve(request.path_info).view_name in PUBLIC_PAGES
-    except Resolver404:
-        return False
+    return settings.PUBLIC_PAGE_MAX_AGE > 0 and request.method == "GET" and not set(request.COOKIES) - HARMLESS_COOKIES
 
 
 def _page_key(request) -> str:
@@ -95,7 +87,7 @@ def _is_shareable(request, response) -> bool:
     return (
         request.method in ("GET", "HEAD")
         and match is not None
-        and match.view_name in PUBLIC_PAGES
+        and is_public_page(match.func)
         and response.status_code == 200
         and not (user is not None and user.is_authenticated)
         and not response.cookies

@@ -86,6 +86,6 @@ def _who(request) -> str:
     if request.user.is_authenticated:
         return f"user:{request.user.pk}"
     # Not logged in means an emailed link, whose signed token names one booking
-    # or registration: count per link. A client address would be the proxy's,
-    # shared by everyone.
+    # or registration: count per link. A client address can be shared by a
+    # whole council office.
     return f"link:{hashlib.sha256(request.path.encode()).hexdigest()[:32]}"

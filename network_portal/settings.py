@@ -1,77 +1,111 @@
 """Settings for Network Portal.
 
-Everything is read from environment variables with development-friendly
-defaults inline. With no service variables set, the portal runs embedded:
-SQLite under var/, a filesystem Celery broker under var/ and console email.
+Everything is read from environment variables with django-environ, with
+development-friendly defaults inline. With no service variables set, the
+portal runs embedded: SQLite under var/, a filesystem Celery broker under
+var/ and console email.
+
+Each setting is defined once, in the section it belongs to; a bad value stops
+start-up with one line, "Configuration error: ...", naming the variable.
 """
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import NoReturn
+from urllib.parse import unquote, urlsplit
 
+import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 
-def _config_error(message: str):
+class _Env(environ.Env):
+    # The short email spellings README documents, beside django-environ's own.
+    EMAIL_SCHEMES = {
+        **environ.Env.EMAIL_SCHEMES,
+        "console": "django.core.mail.backends.console.EmailBackend",
+        "locmem": "django.core.mail.backends.locmem.EmailBackend",
+        "file": "django.core.mail.backends.filebased.EmailBackend",
+    }
+
+
+env = _Env()
+
+# --- Reading the environment -----------------------------------------------
+# Thin wrappers over django-environ: an empty variable means its default, and a
+# bad value becomes a one-line message naming the variable instead of a traceback.
+
+_truthy = {"1", "true", "yes", "on"}
+_falsy = {"0", "false", "no", "off"}
+
+
+def _config_error(message: str) -> NoReturn:
     # SystemExit with a string prints one line to stderr instead of a traceback.
     raise SystemExit(f"Configuration error: {message}")
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    if value.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if value.lower() in {"0", "false", "no", "off"}:
-        return False
-    _config_error(f"{name} must be true or false, not {value!r}.")
+def _is_set(name: str) -> bool:
+    return bool(env.str(name, default=""))
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "")
+def _bool(name: str, default: bool) -> bool:
+    # django-environ reads any unknown word as False; a typo here must not
+    # silently turn HTTPS or DEBUG the wrong way.
+    value = env.str(name, default="").strip().lower()
     if not value:
         return default
+    if value in _truthy | _falsy:
+        return value in _truthy
+    _config_error(f"{name} must be true or false, not {env.str(name)!r}.")
+
+
+def _int(name: str, default: int) -> int:
+    if not _is_set(name):
+        return default
     try:
-        return int(value)
+        value = env.int(name)
     except ValueError:
-        _config_error(f"{name} must be a whole number, not {value!r}.")
+        value = -1
+    if value < 0:
+        _config_error(f"{name} must be a whole number (0 or more), not {env.str(name)!r}.")
+    return value
 
 
-def _env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+def _list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env.list(name, default=[default]) if item.strip()]
 
 
-def _database_from_url(url: str) -> dict:
+def _required_unless_debug(name: str, value, *, debug_default, debug: bool, hint: str = ""):
+    if value:
+        return value
+    if not debug:
+        _config_error(f"{name} must be set when DEBUG is off{hint}.")
+    return debug_default
+
+
+def _database(url: str) -> dict:
+    # The value is never echoed back: it may hold a password.
     try:
-        parts = urlsplit(url)
-        port = parts.port
+        config = env.db_url_config(url)
     except ValueError:
         _config_error("DATABASE_URL is not a valid URL.")
-    if parts.scheme in {"postgres", "postgresql"}:
-        name = unquote(parts.path.lstrip("/"))
-        if not name:
-            _config_error("DATABASE_URL must name a database, e.g. postgres://user@host:5432/name.")
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": name,
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(port or ""),
-            "CONN_MAX_AGE": _env_int("CONN_MAX_AGE", 60),
-            "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {"connect_timeout": 5},
-        }
-    if parts.scheme == "sqlite":
-        path = unquote(parts.path)
-        if not path or path == "/":
+    engine = config.get("ENGINE")
+    if engine == "django.db.backends.sqlite3":
+        if config["NAME"] in {"", ":memory:"}:
             _config_error("DATABASE_URL must give a file path, e.g. sqlite:////srv/portal/db.sqlite3.")
-        return _sqlite(Path(path))
-    _config_error(f"DATABASE_URL scheme {parts.scheme!r} is not supported (use postgres:// or sqlite://).")
+        return _sqlite(Path(config["NAME"]))
+    if engine != "django.db.backends.postgresql":
+        _config_error(f"DATABASE_URL scheme {urlsplit(url).scheme!r} is not supported (use postgres:// or sqlite://).")
+    if not config["NAME"]:
+        _config_error("DATABASE_URL must name a database, e.g. postgres://user@host:5432/name.")
+    return {
+        **config,
+        "CONN_MAX_AGE": _int("CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"connect_timeout": 5, **config.get("OPTIONS", {})},
+    }
 
 
 def _sqlite(path: Path) -> dict:
@@ -89,68 +123,72 @@ def _sqlite(path: Path) -> dict:
     }
 
 
-def _check_redis_url(url: str) -> str:
+def _redis_cache(url: str) -> dict:
+    # The same URL is Celery's broker, so only Redis will do.
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
+        config = env.cache_url_config(url)
+    except (ValueError, ImproperlyConfigured):
         _config_error("REDIS_URL is not a valid URL.")
     if parts.scheme not in {"redis", "rediss"} or not parts.hostname:
         _config_error("REDIS_URL must look like redis://host:6379/0.")
-    return url
+    return {**config, "KEY_PREFIX": "np"}
 
 
-def _email_from_url(url: str) -> dict:
+def _email(url: str) -> dict:
+    """django-environ's reading of EMAIL_URL, with the spellings README documents:
+    smtps:// is implicit TLS (port 465), ?tls=1 asks for STARTTLS, ?timeout=N
+    bounds one SMTP exchange (20 s by default) and file:// takes an absolute path."""
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        _config_error("EMAIL_URL is not a valid URL.")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    backends = {
-        "console": "django.core.mail.backends.console.EmailBackend",
-        "locmem": "django.core.mail.backends.locmem.EmailBackend",
-        "file": "django.core.mail.backends.filebased.EmailBackend",
-        "smtp": "django.core.mail.backends.smtp.EmailBackend",
-        "smtps": "django.core.mail.backends.smtp.EmailBackend",
-    }
-    if parts.scheme not in backends:
-        _config_error(f"EMAIL_URL scheme {parts.scheme!r} is not supported.")
-    config = {"EMAIL_BACKEND": backends[parts.scheme]}
-    if parts.scheme == "file":
-        config["EMAIL_FILE_PATH"] = unquote(parts.path) or str(VAR_DIR / "mail")
-    if parts.scheme in {"smtp", "smtps"}:
-        config.update(
-            EMAIL_HOST=parts.hostname or "localhost",
-            EMAIL_PORT=port or (465 if parts.scheme == "smtps" else 25),
-            EMAIL_HOST_USER=unquote(parts.username or ""),
-            EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
-            EMAIL_USE_SSL=parts.scheme == "smtps",
-            EMAIL_USE_TLS=query.get("tls", "0") in {"1", "true", "yes"},
-            EMAIL_TIMEOUT=int(query.get("timeout", "20")),
+        config = env.email_url_config(url)
+    except (ValueError, ImproperlyConfigured):
+        _config_error(
+            "EMAIL_URL must look like smtp://user:password@host:587?tls=1, console://, file:///path or locmem://."
         )
-    return config
+    scheme = urlsplit(url).scheme
+    options = config.get("OPTIONS", {})
+    timeout = options.get("TIMEOUT", 20)
+    if not isinstance(timeout, int) or timeout <= 0:
+        _config_error(f"EMAIL_URL timeout must be a whole number of seconds, not {timeout!r}.")
+    use_ssl = scheme in {"smtps", "smtp+ssl"}
+    return {
+        "EMAIL_BACKEND": config["EMAIL_BACKEND"],
+        "EMAIL_HOST": config["EMAIL_HOST"] or "localhost",
+        "EMAIL_PORT": config["EMAIL_PORT"] or (465 if use_ssl else 25),
+        "EMAIL_HOST_USER": config["EMAIL_HOST_USER"] or "",
+        "EMAIL_HOST_PASSWORD": config["EMAIL_HOST_PASSWORD"] or "",
+        "EMAIL_USE_SSL": use_ssl,
+        "EMAIL_USE_TLS": not use_ssl and (scheme == "smtp+tls" or str(options.get("TLS", "0")).lower() in _truthy),
+        "EMAIL_TIMEOUT": timeout,
+        "EMAIL_FILE_PATH": unquote(urlsplit(url).path) or str(VAR_DIR / "mail"),
+    }
 
 
 # --- Core ------------------------------------------------------------------
 
-DEBUG = _env_bool("DEBUG", False)
-DEMO_MODE = _env_bool("DEMO_MODE", False)
+VAR_DIR = Path(env.str("VAR_DIR", default="") or BASE_DIR / "var")
+DEBUG = _bool("DEBUG", False)
+DEMO_MODE = _bool("DEMO_MODE", False)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        _config_error("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "development-only-insecure-key-do-not-use-in-production"  # noqa: S105 - DEBUG only
+# Read directly, not through django-environ: it treats a value starting with
+# "$" as the name of another variable, and a generated key may start with "$".
+SECRET_KEY = _required_unless_debug(
+    "SECRET_KEY",
+    os.environ.get("SECRET_KEY", ""),
+    debug_default="development-only-insecure-key-do-not-use-in-production",  # noqa: S106 - DEBUG only
+    debug=DEBUG,
+)
+ALLOWED_HOSTS = _required_unless_debug(
+    "ALLOWED_HOSTS",
+    _list("ALLOWED_HOSTS"),
+    debug_default=["localhost", "127.0.0.1", "[::1]"],
+    debug=DEBUG,
+    hint=" (comma-separated host names)",
+)
 
-ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS")
-if not ALLOWED_HOSTS:
-    if not DEBUG:
-        _config_error("ALLOWED_HOSTS must be set when DEBUG is off (comma-separated host names).")
-    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
-
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = _list("CSRF_TRUSTED_ORIGINS", SITE_URL)
 
 INSTALLED_APPS = [
     "network_portal.apps.PortalAdminConfig",
@@ -174,6 +212,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost after SecurityMiddleware's own headers, so it sees every cookie
+    # and CSRF flag the inner layers set before deciding whether a page is shareable.
+    "network_portal.http_caching.PublicPageCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -209,39 +250,39 @@ TEMPLATES = [
 
 # --- Database --------------------------------------------------------------
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-DATABASES = {"default": _database_from_url(DATABASE_URL) if DATABASE_URL else _sqlite(VAR_DIR / "db.sqlite3")}
+DATABASES = {
+    "default": _database(env.str("DATABASE_URL")) if _is_set("DATABASE_URL") else _sqlite(VAR_DIR / "db.sqlite3")
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker and Celery ----------------------------------------------
 
-REDIS_URL = _check_redis_url(os.environ["REDIS_URL"]) if os.environ.get("REDIS_URL") else None
+REDIS_URL = env.str("REDIS_URL") if _is_set("REDIS_URL") else None
+_broker_dir = str(VAR_DIR / "celery" / "broker")
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "np",
+CACHES = {
+    "default": _redis_cache(REDIS_URL) if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Publishing a send task tries the broker once. The email is already safe in
+    # PostgreSQL and the outbox sweep sends it, so a request must not sit through
+    # kombu's reconnect loop (about 6 s per email) while Redis is down.
+    "max_retries": 0,
+    # Every retry countdown stays far below this, so Redis never redelivers
+    # a task that is merely waiting.
+    **(
+        {"visibility_timeout": 3600}
+        if REDIS_URL
+        else {
+            "data_folder_in": _broker_dir,
+            "data_folder_out": _broker_dir,
+            "control_folder": str(VAR_DIR / "celery" / "control"),
+            "store_processed": False,
         }
-    }
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL
-    # Every retry countdown stays far below this, so Redis never redelivers a
-    # task that is merely waiting.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_RESULT_BACKEND = None
-    _broker_dir = VAR_DIR / "celery" / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "control_folder": str(VAR_DIR / "celery" / "control"),
-        "store_processed": False,
-    }
-
+    ),
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -252,29 +293,54 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A publish must fail fast when the broker is down: the outbox sweep covers it.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY = False
+# Keep worker database connections between tasks (Celery would otherwise
+# reconnect for every task); network_portal/celery.py closes stale ones instead.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "network_portal.tasks.outbox_sweep", "schedule": 60.0},
     "scheduled-email-scan": {"task": "network_portal.tasks.scheduled_email_scan", "schedule": 60.0},
     "outbox-purge": {"task": "network_portal.tasks.outbox_purge", "schedule": crontab(hour=3, minute=15)},
+    "retention-run": {"task": "network_portal.tasks.retention_run", "schedule": crontab(hour=2, minute=40)},
+    "members-reconfirmation-lapse": {
+        "task": "members.tasks.reconfirmation_lapse_overdue",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    # Last month's partner-updates digest; the first three days, so a missed run
+    # is caught up (the dedupe key keeps it to one email per member per month).
+    "resources-monthly-digest": {
+        "task": "resources.tasks.digest_send_task",
+        "schedule": crontab(day_of_month="1-3", hour=8, minute=30),
+    },
 }
 
-# --- Email -----------------------------------------------------------------
+# --- Email and the outbox --------------------------------------------------
 
-EMAIL_URL = os.environ.get("EMAIL_URL", "")
-if EMAIL_URL:
-    globals().update(_email_from_url(EMAIL_URL))
-else:
-    EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = os.environ.get(
-    "DEFAULT_FROM_EMAIL", "Mentally Healthier Councils Network <noreply@thriveldn.co.uk>"
+EMAIL_URL = env.str("EMAIL_URL", default="")
+_email_settings = _email(EMAIL_URL or "console://")
+# EMAIL_BACKEND alone is honoured only when EMAIL_URL is not set.
+EMAIL_BACKEND = (
+    _email_settings["EMAIL_BACKEND"]
+    if EMAIL_URL
+    else env.str("EMAIL_BACKEND", default=_email_settings["EMAIL_BACKEND"])
+)
+EMAIL_HOST = _email_settings["EMAIL_HOST"]
+EMAIL_PORT = _email_settings["EMAIL_PORT"]
+EMAIL_HOST_USER = _email_settings["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = _email_settings["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = _email_settings["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email_settings["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT = _email_settings["EMAIL_TIMEOUT"]
+EMAIL_FILE_PATH = _email_settings["EMAIL_FILE_PATH"]
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Mentally Healthier Councils Network <noreply@thriveldn.co.uk>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "Info@ThriveLDN.co.uk")
-STAFF_NOTIFY_EMAILS = _env_list("STAFF_NOTIFY_EMAILS", CONTACT_EMAIL)
-OUTBOX_RETENTION_DAYS = _env_int("OUTBOX_RETENTION_DAYS", 90)
-OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 10)
+CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="Info@ThriveLDN.co.uk")
+STAFF_NOTIFY_EMAILS = _list("STAFF_NOTIFY_EMAILS", CONTACT_EMAIL)
+OUTBOX_RETENTION_DAYS = _int("OUTBOX_RETENTION_DAYS", 90)
+OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 10)
 
-# --- Accounts --------------------------------------------------------------
+# --- Accounts (allauth) and members ----------------------------------------
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
@@ -291,6 +357,7 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "members:account"
 
 ACCOUNT_ADAPTER = "network_portal.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "members.forms.SignupForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -299,6 +366,7 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "members:account"
 ACCOUNT_EMAIL_CONFIRMATION_ANONYMOUS_REDIRECT_URL = "members:account"
 ACCOUNT_PREVENT_ENUMERATION = True
+# allauth counts per client address as network_portal.client_address yields it.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "signup": "20/m/ip",
@@ -309,84 +377,63 @@ ACCOUNT_RATE_LIMITS = {
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
-
-CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
-CRISPY_TEMPLATE_PACK = "bootstrap5"
-
-# --- resources -------------------------------------------------------------
-
-# Uploaded files (resources, meeting papers, case-study attachments) live here
-# under generated names: outside STATIC_ROOT and never served by URL directly.
-PRIVATE_STORAGE_ROOT = Path(os.environ.get("PRIVATE_STORAGE_ROOT", VAR_DIR / "private"))
-UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
-# Set to an nginx `internal` location aliased to PRIVATE_STORAGE_ROOT (e.g.
-# "/protected-files/") to let nginx send files after Django checks permission.
-PRIVATE_FILES_ACCEL_PREFIX = os.environ.get("PRIVATE_FILES_ACCEL_PREFIX", "")
-# Last month's partner-updates digest; the first three days, so a missed run
-# is caught up (the dedupe key keeps it to one email per member per month).
-CELERY_BEAT_SCHEDULE["resources-monthly-digest"] = {
-    "task": "resources.tasks.digest_send_task",
-    "schedule": crontab(day_of_month="1-3", hour=8, minute=30),
-}
-
-# --- members ---------------------------------------------------------------
-
-ACCOUNT_FORMS = {"signup": "members.forms.SignupForm"}
 # Changing the email address replaces the old one once the new one is verified,
 # and asks for the password again first.
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
 # How long a councillor has to answer the election-cycle "do you still serve?" email.
-MEMBERS_RECONFIRM_DAYS = _env_int("MEMBERS_RECONFIRM_DAYS", 28)
+MEMBERS_RECONFIRM_DAYS = _int("MEMBERS_RECONFIRM_DAYS", 28)
 # Contact form: at most this many enquiries per client address per hour.
-MEMBERS_CONTACT_RATE_LIMIT = _env_int("MEMBERS_CONTACT_RATE_LIMIT", 5)
+MEMBERS_CONTACT_RATE_LIMIT = _int("MEMBERS_CONTACT_RATE_LIMIT", 5)
 MEMBERS_DIRECTORY_PAGE_SIZE = 20
-CELERY_BEAT_SCHEDULE["members-reconfirmation-lapse"] = {
-    "task": "members.tasks.reconfirmation_lapse_overdue",
-    "schedule": crontab(hour=6, minute=0),
-}
 
-# --- email outbox ----------------------------------------------------------
+# --- Uploaded files --------------------------------------------------------
 
-# Publishing a send task tries the broker once. The email is already safe in
-# PostgreSQL and the sweep sends it, so a request must not sit through kombu's
-# reconnect loop (about 6 s per email) while Redis is down.
-CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "max_retries": 0}
-# Keep worker database connections between tasks (Celery would otherwise
-# reconnect for every task); network_portal/celery.py closes stale ones instead.
-CELERY_DB_REUSE_MAX = 1_000_000
+# Uploaded files (resources, meeting papers, case-study attachments) live here
+# under generated names: outside STATIC_ROOT and never served by URL directly.
+PRIVATE_STORAGE_ROOT = Path(env.str("PRIVATE_STORAGE_ROOT", default="") or VAR_DIR / "private")
+UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# Set to an nginx `internal` location aliased to PRIVATE_STORAGE_ROOT (e.g.
+# "/protected-files/") to let nginx send files after Django checks permission.
+PRIVATE_FILES_ACCEL_PREFIX = env.str("PRIVATE_FILES_ACCEL_PREFIX", default="")
 
-# --- training --------------------------------------------------------------
+# --- Training --------------------------------------------------------------
 
 # The key for the evaluators' pseudonyms (an HMAC of the member id). Keep it
 # stable: a new key gives everyone new pseudonyms. When empty, a key derived
 # from SECRET_KEY is used, so rotating SECRET_KEY would then change them too.
+# Read directly for the same reason as SECRET_KEY.
 RESEARCH_PSEUDONYM_KEY = os.environ.get("RESEARCH_PSEUDONYM_KEY", "")
 
-# --- rate limits -----------------------------------------------------------
+# --- Rate limits and client addresses --------------------------------------
 
 # POSTs per member (per emailed link when not logged in) in each window of
 # the period (s, m, h or d); the next one gets the 429 page and writes nothing.
 # Generous for a person, tight for a script. allauth's own limits are above.
 RATE_LIMITS = {
-    "booking": os.environ.get("RATE_LIMIT_BOOKING", "20/h"),
-    "registration": os.environ.get("RATE_LIMIT_REGISTRATION", "20/h"),
-    "casestudy": os.environ.get("RATE_LIMIT_CASESTUDY", "10/h"),
-    "feedback": os.environ.get("RATE_LIMIT_FEEDBACK", "30/h"),
+    "booking": env.str("RATE_LIMIT_BOOKING", default="20/h"),
+    "registration": env.str("RATE_LIMIT_REGISTRATION", default="20/h"),
+    "casestudy": env.str("RATE_LIMIT_CASESTUDY", default="10/h"),
+    "feedback": env.str("RATE_LIMIT_FEEDBACK", default="30/h"),
 }
+# How many reverse proxies we run sit in front of the portal, each appending
+# the address it saw to X-Forwarded-For. 0: the portal faces clients directly
+# and the header is ignored (anyone can write it). See network_portal/client_address.py.
+TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
 
-# --- performance -----------------------------------------------------------
+# --- Performance -----------------------------------------------------------
 
 # How long the cached figures (headline, coverage map, home page lists) may live.
 # Writes that change them drop them at once; this bounds only what changes with
 # the clock (a session ending, a meeting starting).
-FIGURES_CACHE_SECONDS = int(os.environ.get("FIGURES_CACHE_SECONDS", "300"))
+FIGURES_CACHE_SECONDS = _int("FIGURES_CACHE_SECONDS", 300)
 # Browsers, proxies and our own page cache may reuse an anonymous public page
 # for this long (network_portal/http_caching.py); 0 turns the page cache off.
-PUBLIC_PAGE_MAX_AGE = int(os.environ.get("PUBLIC_PAGE_MAX_AGE", "60"))
-# Outermost after SecurityMiddleware's own headers, so it sees every cookie and
-# CSRF flag the inner layers set before deciding whether a page is shareable.
-MIDDLEWARE.insert(1, "network_portal.http_caching.PublicPageCacheMiddleware")
+PUBLIC_PAGE_MAX_AGE = _int("PUBLIC_PAGE_MAX_AGE", 60)
 
 # --- Internationalisation --------------------------------------------------
 
@@ -398,7 +445,7 @@ USE_TZ = True
 # --- Static files ----------------------------------------------------------
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -410,7 +457,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 # HTTPS defaults on outside development; turn it off only behind a proxy that
 # terminates TLS and sets X-Forwarded-Proto, or for local test servers.
-HTTPS = _env_bool("HTTPS", not DEBUG)
+HTTPS = _bool("HTTPS", not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
@@ -431,12 +478,12 @@ X_FRAME_OPTIONS = "DENY"
 # Sessions end after SESSION_IDLE_TIMEOUT seconds without a request, and in any
 # case SESSION_ABSOLUTE_LIFETIME seconds after sign-in
 # (network_portal.middleware.SessionLifetimeMiddleware). The cookie lasts no longer.
-SESSION_IDLE_TIMEOUT = _env_int("SESSION_IDLE_TIMEOUT", 60 * 60 * 2)
-SESSION_ABSOLUTE_LIFETIME = _env_int("SESSION_ABSOLUTE_LIFETIME", 60 * 60 * 12)
+SESSION_IDLE_TIMEOUT = _int("SESSION_IDLE_TIMEOUT", 60 * 60 * 2)
+SESSION_ABSOLUTE_LIFETIME = _int("SESSION_ABSOLUTE_LIFETIME", 60 * 60 * 12)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
 
 # The Django admin lives here; a less obvious path keeps scanners' noise down.
-ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin/").strip("/") + "/"
+ADMIN_PATH = env.str("ADMIN_PATH", default="admin/").strip("/") + "/"
 
 # Staff must use an authenticator app (TOTP) with recovery codes to open the
 # admin (network_portal.middleware.StaffMfaMiddleware).
@@ -462,20 +509,18 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Retention -------------------------------------------------------------
+
 # The retention job (network_portal.retention, daily): periods in days.
 # Outbox rows use OUTBOX_RETENTION_DAYS above.
-RETENTION_UNVERIFIED_SIGNUP_DAYS = _env_int("RETENTION_UNVERIFIED_SIGNUP_DAYS", 14)
-RETENTION_REJECTED_DAYS = _env_int("RETENTION_REJECTED_DAYS", 30)
-RETENTION_DOWNLOAD_DAYS = _env_int("RETENTION_DOWNLOAD_DAYS", 365 * 2)
-RETENTION_BOOKING_DAYS = _env_int("RETENTION_BOOKING_DAYS", 365 * 2)
-CELERY_BEAT_SCHEDULE["retention-run"] = {
-    "task": "network_portal.tasks.retention_run",
-    "schedule": crontab(hour=2, minute=40),
-}
+RETENTION_UNVERIFIED_SIGNUP_DAYS = _int("RETENTION_UNVERIFIED_SIGNUP_DAYS", 14)
+RETENTION_REJECTED_DAYS = _int("RETENTION_REJECTED_DAYS", 30)
+RETENTION_DOWNLOAD_DAYS = _int("RETENTION_DOWNLOAD_DAYS", 365 * 2)
+RETENTION_BOOKING_DAYS = _int("RETENTION_BOOKING_DAYS", 365 * 2)
 
 # --- Logging ---------------------------------------------------------------
 
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

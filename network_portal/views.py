@@ -7,17 +7,22 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from .http_caching import public_page
+
 logger = logging.getLogger(__name__)
 
 
+@public_page
 def home(request):
     return render(request, "network_portal/home.html")
 
 
+@public_page
 def accessibility(request):
     return render(request, "network_portal/accessibility.html")
 
 
+@public_page
 def privacy(request):
     return render(request, "network_portal/privacy.html")
 

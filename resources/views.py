@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from members.access import approved_member_required, is_approved_member, membership_refused
 from members.models import Member
 from network_portal import uploads
+from network_portal.http_caching import public_page
 from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
@@ -25,6 +26,7 @@ UPDATES_PER_PAGE = 10
 UNSUBSCRIBE_LINK_MAX_AGE_DAYS = 400
 
 
+@public_page
 def library(request):
     form = LibraryFilterForm(request.GET)
     resources = Resource.objects.visible_to(request.user).for_listing()
@@ -49,6 +51,7 @@ def library(request):
     )
 
 
+@public_page
 def resource_detail(request, slug):
     resource = get_object_or_404(
         Resource.objects.visible_to(request.user).select_related("source", "council", "case_study__submitter"),
@@ -75,12 +78,14 @@ def resource_download(request, slug):
     return redirect(resource.url)
 
 
+@public_page
 def update_list(request):
     updates = Update.objects.visible_to(request.user).order_by("-published_at", "-pk")
     page = Paginator(updates, UPDATES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "resources/update_list.html", {"page": page})
 
 
+@public_page
 def update_detail(request, slug):
     update = get_object_or_404(Update.objects.published().select_related("organisation"), slug=slug)
     if update.members_only and not is_approved_member(request.user):

@@ -1,10 +1,7 @@
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -12,6 +9,7 @@ from django.utils import timezone
 
 from members.models import Member
 from network_portal import admin_counts, audit
+from network_portal.csv_export import csv_response
 
 from . import services
 from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session
@@ -162,25 +160,19 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
 
     @admin.action(description="Export the register of the selected sessions as CSV")
     def export_register(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = (
-            f'attachment; filename="training-register-{timezone.localdate():%Y-%m-%d}.csv"'
-        )
-        writer = csv.writer(response)
-        writer.writerow(REGISTER_COLUMNS)
         bookings = (
             Booking.objects.active()
             .filter(session__in=queryset.values("pk"))
             .select_related("session__course", "session__council", "member__user", "member__council", "council")
             .order_by("session__starts_at", "session_id", "status", "member__user__last_name")
         )
-        rows = 0
-        for booking in bookings:
-            writer.writerow(_register_row(booking))
-            rows += 1
+        rows = [_register_row(booking) for booking in bookings]
+        response = csv_response(
+            filename=f"training-register-{timezone.localdate():%Y-%m-%d}.csv", header=REGISTER_COLUMNS, rows=rows
+        )
         audit.audit_record(
             action=audit.Action.REGISTER_EXPORT,
-            row_count=rows,
+            row_count=len(rows),
             detail="Training register: " + ", ".join(str(session) for session in queryset)[:250],
             **audit.request_facts(request),
         )

@@ -1,16 +1,16 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required
 from network_portal import audit, ics
+from network_portal.csv_export import csv_response
+from network_portal.http_caching import public_page
 from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
@@ -19,8 +19,17 @@ from .forms import FeedbackForm, FollowUpForm, SessionFilterForm
 from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session
 
 SESSIONS_PER_PAGE = 20
+COVERAGE_CSV_COLUMNS = [
+    "gss_code",
+    "council",
+    "sessions_delivered",
+    "councillors_trained",
+    "councillor_seats",
+    "percent_of_seats",
+]
 
 
+@public_page
 def index(request):
     form = SessionFilterForm(request.GET or None)
     sessions = form.filter(Session.objects.upcoming().with_counts().select_related("course", "council"))
@@ -34,6 +43,7 @@ def index(request):
     return render(request, "training/index.html", context)
 
 
+@public_page
 def course_detail(request, slug):
     course = get_object_or_404(Course, slug=slug)
     sessions = course.sessions.upcoming().with_counts().select_related("council")
@@ -41,6 +51,7 @@ def course_detail(request, slug):
     return render(request, "training/course_detail.html", {"course": course, "page": page})
 
 
+@public_page
 def session_detail(request, pk):
     session = get_object_or_404(Session.objects.listed().with_counts().select_related("course", "council"), pk=pk)
     booking = _my_active_booking(request.user, session)
@@ -130,6 +141,7 @@ def followup_logged_in(request, pk, wave):
     return _followup_page(request, get_object_or_404(_bookings_for_forms(), pk=pk, member__user=request.user), wave)
 
 
+@public_page
 def coverage(request):
     rows = reports.council_coverage()
     context = {"rows": rows, "bands": reports.coverage_bands(), "grid": charts.tile_grid(rows)}
@@ -137,17 +149,15 @@ def coverage(request):
 
 
 def coverage_csv(request):
-    response = _csv_response("training-coverage.csv")
-    writer = csv.writer(response)
-    writer.writerow(
-        ["gss_code", "council", "sessions_delivered", "councillors_trained", "councillor_seats", "percent_of_seats"]
-    )
-    for row in reports.council_coverage():
-        writer.writerow(
+    return csv_response(
+        filename="training-coverage.csv",
+        header=COVERAGE_CSV_COLUMNS,
+        rows=(
             [row.council.gss_code, row.council.name, row.sessions_delivered, row.councillors_trained,
              row.council.councillor_seats or "", "" if row.percent_of_seats is None else row.percent_of_seats]
-        )  # fmt: skip
-    return response
+            for row in reports.council_coverage()
+        ),
+    )  # fmt: skip
 
 
 @staff_member_required
@@ -256,12 +266,6 @@ def _followup_page(request, booking, wave):
     return render(request, "training/followup_form.html", context, status=200 if request.method == "GET" else 400)
 
 
-def _csv_response(filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _research_download(request, kind, columns, rows):
     services.research_export_log(user=request.user, kind=kind, row_count=len(rows))
     audit.audit_record(
@@ -270,16 +274,8 @@ def _research_download(request, kind, columns, rows):
         detail=f"Research {kind}",
         **audit.request_facts(request),
     )
-    response = _csv_response(f"training-research-{kind}-{timezone.localdate():%Y-%m-%d}.csv")
-    response["Cache-Control"] = "private, no-store"
-    writer = csv.DictWriter(response, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows({key: _csv_safe(value) for key, value in row.items()} for row in rows)
-    return response
-
-
-def _csv_safe(value):
-    # A cell starting with =, +, - or @ is run as a formula by spreadsheet apps.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return csv_response(
+        filename=f"training-research-{kind}-{timezone.localdate():%Y-%m-%d}.csv",
+        header=columns,
+        rows=([row.get(column, "") for column in columns] for row in rows),
+    )

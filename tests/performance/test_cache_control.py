@@ -1,7 +1,12 @@
 """Anonymous public pages may be cached briefly; nothing personal ever is."""
 
+from unittest import mock
+
 import pytest
 from django.conf import settings
+from django.urls import URLResolver, get_resolver
+
+from network_portal.http_caching import is_public_page
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +70,53 @@ def test_a_visitor_with_a_session_cookie_never_gets_the_shared_copy(clients):
     member = clients["member"].get("/training/")
     assert member.content != anonymous.content
     assert "private" in member["Cache-Control"]
+
+
+def _url_names_of_public_views(patterns=None, namespace=""):
+    """Every URL name whose view is marked @public_page, found by walking the URLconf."""
+    names = set()
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= _url_names_of_public_views(entry.url_patterns, inner)
+        elif entry.name and is_public_page(entry.callback):
+            names.add(f"{namespace}{entry.name}")
+    return names
+
+
+def test_exactly_the_public_pages_are_marked_shareable():
+    # A signed-link page, a form or anything per-member marked by mistake would
+    # be shared with every anonymous visitor, so a new mark is a deliberate change here.
+    assert _url_names_of_public_views() == {
+        "home",
+        "accessibility",
+        "privacy",
+        "training:index",
+        "training:course-detail",
+        "training:session-detail",
+        "training:coverage",
+        "meetings:list",
+        "meetings:detail",
+        "resources:list",
+        "resources:detail",
+        "resources:update-list",
+        "resources:update-detail",
+        "members:council-list",
+        "members:council-detail",
+        "members:champions",
+    }
+
+
+def test_the_page_cache_resolves_each_url_once(small_network, client):
+    original = URLResolver.resolve
+    calls = []
+
+    def counting_resolve(self, path):
+        if self is get_resolver():
+            calls.append(path)
+        return original(self, path)
+
+    with mock.patch.object(URLResolver, "resolve", counting_resolve):
+        assert client.get("/training/").status_code == 200
+        assert client.get("/training/").status_code == 200
+    assert calls == ["/training/", "/training/"]
