@@ -14,13 +14,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from members.access import is_approved_member
-from network_portal import caching
+from network_portal import caching, uploads
 from network_portal.ics import LONDON
 from network_portal.services import Attachment, absolute_url, notify
 from network_portal.signing import make_token
 
 from .calendar import meeting_ics, registration_ics
-from .models import CalendarFeed, Feedback, Meeting, Registration, new_feed_token
+from .models import CalendarFeed, Feedback, Meeting, Paper, Registration, new_feed_token
 
 FEEDBACK_PURPOSE = "meeting-feedback"
 # Thirteen weeks keeps the copy on the same weekday, which is how the network books its rooms.
@@ -76,6 +76,40 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
         if meeting.status == Meeting.Status.PUBLISHED:
             _fill_in_person_seats(meeting)
     return meeting
+
+
+def meeting_delete(*, meetings) -> int:
+    """Delete meetings (a queryset) with their papers and, once that commits, the papers' files."""
+    with transaction.atomic():
+        names = [name for name in Paper.objects.filter(meeting__in=meetings).values_list("file", flat=True) if name]
+        deleted, _ = meetings.delete()
+        for name in names:
+            uploads.delete_on_commit(name, still_used=_paper_file_in_use)
+    return deleted
+
+
+def paper_save(*, paper: Paper, upload=None) -> Paper:
+    """Save a paper from admin, with a new file if one was uploaded.
+
+    The file it replaces is deleted once the save commits; if the save fails,
+    the new file is deleted instead."""
+    with uploads.replacing(paper.file, upload) as checked, transaction.atomic():
+        if checked:
+            paper.file_name, paper.size = checked.display_name, checked.size
+        paper.save()
+    return paper
+
+
+def paper_delete(*, paper: Paper) -> None:
+    with transaction.atomic():
+        name = paper.file.name
+        paper.delete()
+        if name:
+            uploads.delete_on_commit(name, still_used=_paper_file_in_use)
+
+
+def _paper_file_in_use(name: str) -> bool:
+    return Paper.objects.filter(file=name).exists()
 
 
 def meeting_publish(*, meeting_id: int) -> bool:

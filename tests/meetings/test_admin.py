@@ -333,8 +333,8 @@ def test_paper_upload_is_checked_and_stored_under_a_generated_name(staff_client,
     assert response.status_code == 302
     paper = Paper.objects.get()
     assert paper.file_name == "Agenda pack.pdf"
-    assert paper.file_key.startswith("meeting-papers/") and "Agenda" not in paper.file_key
-    assert (private_storage / paper.file_key).read_bytes() == PDF
+    assert paper.file.name.startswith("meeting-papers/") and "Agenda" not in paper.file.name
+    assert (private_storage / paper.file.name).read_bytes() == PDF
 
 
 def test_paper_upload_of_html_disguised_as_pdf_is_refused(staff_client, private_storage):

@@ -29,7 +29,7 @@ class ResourceFactory(factory.django.DjangoModelFactory):
     class Params:
         with_file = factory.Trait(
             url="",
-            file_key=factory.LazyAttribute(lambda o: o.stored.key),
+            file=factory.LazyAttribute(lambda o: o.stored.name),
             file_name=factory.LazyAttribute(lambda o: o.stored.display_name),
             file_size=factory.LazyAttribute(lambda o: o.stored.size),
         )

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.core.files.base import ContentFile, File
 from hypothesis import HealthCheck, given, settings
@@ -22,9 +24,9 @@ def stored_files(root):
 def test_each_allowed_type_is_stored_under_a_generated_name(name, private_storage):
     stored = uploads.store_upload(upload(files.GENUINE[name](), name), folder="resources")
 
-    path = uploads.stored_path(stored.key)
+    path = Path(uploads.private_storage.path(stored.name))
     assert path.is_file() and private_storage.resolve() in path.parents
-    assert name.rsplit(".")[0] not in stored.key
+    assert name.rsplit(".")[0] not in stored.name
     assert stored.display_name == name
     extension = name.rsplit(".", 1)[1]
     assert stored.content_type == uploads.FILE_TYPES[extension].content_type
@@ -89,18 +91,18 @@ def test_any_filename_is_either_rejected_or_stored_under_a_generated_name_inside
         stored = uploads.store_upload(upload(content, full_name), folder="resources")
     except uploads.UploadRejected:
         return
-    path = uploads.stored_path(stored.key)
+    path = Path(uploads.private_storage.path(stored.name))
     assert private_storage.resolve() in path.parents
-    assert path.name == stored.key.split("/")[-1]
-    assert uploads._KEY_PATTERN.match(stored.key)
+    assert path.name == stored.name.split("/")[-1]
+    assert uploads.check_stored_name(stored.name)
     assert not any(c in stored.display_name for c in "/\\\x00\u202e\u202d\u2066\u2067\u2068\u2069")
     assert len(stored.display_name) <= uploads.MAX_NAME_LENGTH
 
 
 @pytest.mark.parametrize("key", ["../secret.pdf", "resources/../../x.pdf", "/etc/passwd", "resources/abc.pdf", ""])
-def test_stored_path_refuses_keys_it_did_not_generate(key):
+def test_stored_name_check_refuses_keys_it_did_not_generate(key):
     with pytest.raises(ValueError, match="Not a stored file key"):
-        uploads.stored_path(key)
+        uploads.check_stored_name(key)
 
 
 @pytest.mark.parametrize(
