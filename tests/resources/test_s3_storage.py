@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
-from resources.models import CaseStudy, Resource, Topic
+from resources.models import CaseStudy, Resource
 from tests.factories import MemberFactory, UserFactory
 
 from . import files
@@ -160,13 +160,13 @@ def test_replacing_and_deleting_remove_the_old_objects(admin_client, bucket, dja
     assert bucket() == []
 
 
-def test_case_study_attachment_round_trip_through_the_bucket(client, bucket):
+def test_case_study_attachment_round_trip_through_the_bucket(client, bucket, topics):
     member = MemberFactory()
     client.force_login(member.user)
     data = {
         "title": "Evaluation",
         "council": member.council.pk,
-        "topics": [Topic.objects.first().pk],
+        "topics": [topics.first().pk],
         "what_we_did": "We trained officers.",
         "outcome": "Earlier referrals.",
         "attachment": SimpleUploadedFile("Our evaluation.pdf", files.pdf("Evaluation")),
