@@ -81,11 +81,9 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
 def meeting_delete(*, meetings) -> int:
     """Delete meetings (a queryset) with their papers and, once that commits, the papers' files."""
     with transaction.atomic():
-        names = [name for name in Paper.objects.filter(meeting__in=meetings).values_list("file", flat=True) if name]
-        deleted, _ = meetings.delete()
-        for name in names:
-            uploads.delete_on_commit(name, still_used=_paper_file_in_use)
-    return deleted
+        uploads.delete_with_files(Paper.objects.filter(meeting__in=meetings), still_used=_paper_file_in_use)
+        _, per_model = meetings.delete()
+    return per_model.get(Meeting._meta.label, 0)
 
 
 def paper_save(*, paper: Paper, upload=None) -> Paper:
@@ -101,11 +99,7 @@ def paper_save(*, paper: Paper, upload=None) -> Paper:
 
 
 def paper_delete(*, paper: Paper) -> None:
-    with transaction.atomic():
-        name = paper.file.name
-        paper.delete()
-        if name:
-            uploads.delete_on_commit(name, still_used=_paper_file_in_use)
+    uploads.delete_with_files(Paper.objects.filter(pk=paper.pk), still_used=_paper_file_in_use)
 
 
 def _paper_file_in_use(name: str) -> bool:

@@ -487,6 +487,16 @@ def delete_on_commit(name: str, *, still_used: Callable[[str], bool]) -> None:
     transaction.on_commit(delete, robust=True)
 
 
+def delete_with_files(queryset, *, still_used: Callable[[str], bool], field: str = "file") -> int:
+    """Delete the rows, then, once that commits, the files they named. Returns how many rows went."""
+    with transaction.atomic():
+        names = [name for name in queryset.values_list(field, flat=True) if name]
+        _, per_model = queryset.delete()
+        for name in names:
+            delete_on_commit(name, still_used=still_used)
+    return per_model.get(queryset.model._meta.label, 0)
+
+
 def _named_by(model, field_name: str) -> Callable[[str], bool]:
     return lambda name: model._default_manager.filter(**{field_name: name}).exists()
 

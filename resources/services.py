@@ -53,12 +53,7 @@ def resource_save(*, resource: Resource, upload=None) -> Resource:
 
 def resource_delete(*, resources) -> int:
     """Delete resources (a queryset) and, once that commits, their files."""
-    with transaction.atomic():
-        names = [name for name in resources.values_list("file", flat=True) if name]
-        deleted, _ = resources.delete()
-        for name in names:
-            uploads.delete_on_commit(name, still_used=file_in_use)
-    return deleted
+    return uploads.delete_with_files(resources, still_used=file_in_use)
 
 
 def file_in_use(name: str) -> bool:
@@ -255,12 +250,7 @@ def casestudy_submit(
 
 def casestudy_delete(*, case_studies) -> int:
     """Delete case studies (a queryset) and, once that commits, any file no resource still offers."""
-    with transaction.atomic():
-        names = [name for name in case_studies.values_list("file", flat=True) if name]
-        deleted, _ = case_studies.delete()
-        for name in names:
-            uploads.delete_on_commit(name, still_used=file_in_use)
-    return deleted
+    return uploads.delete_with_files(case_studies, still_used=file_in_use)
 
 
 def casestudy_publish(*, case_study_id: int, staff_user) -> Resource:
