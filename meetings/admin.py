@@ -2,15 +2,13 @@ from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import transaction
-from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from network_portal import admin_counts, audit, uploads
+from network_portal import admin_counts, audit
 from network_portal.csv_export import csv_response
 
 from . import services
@@ -58,18 +56,9 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset.overdue() if self.value() == "overdue" else queryset
 
 
-class PaperFormSet(BaseInlineFormSet):
-    def delete_existing(self, obj, commit=True):
-        key = obj.file_key
-        super().delete_existing(obj, commit=commit)
-        if commit and key:
-            transaction.on_commit(partial(uploads.delete_stored, key))
-
-
 class PaperInline(admin.TabularInline):
     model = Paper
     form = PaperAdminForm
-    formset = PaperFormSet
     extra = 0
     fields = ["title", "kind", "visibility", "upload", "file_name", "link", "position"]
     readonly_fields = ["file_name"]
@@ -166,6 +155,23 @@ class MeetingAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.meeting_save(meeting=obj)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Paper:
+            return super().save_formset(request, form, formset, change)
+        # Papers and their files are saved through the services, not by the forms.
+        formset.save(commit=False)
+        for paper in formset.deleted_objects:
+            services.paper_delete(paper=paper)
+        for paper_form in formset.saved_forms:
+            services.paper_save(paper=paper_form.instance, upload=paper_form.cleaned_data.get("upload"))
+        return None
+
+    def delete_model(self, request, obj):
+        services.meeting_delete(meetings=Meeting.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.meeting_delete(meetings=queryset)
 
     @admin.action(description="Publish the selected meetings")
     def publish(self, request, queryset):

@@ -1,9 +1,7 @@
-from functools import partial
-
 from django import forms
-from django.db import transaction
 
 from network_portal import uploads
+from network_portal.uploads import FileOrLinkForm, UploadField
 
 from .models import Feedback, Meeting, Paper, Registration
 from .services import RESERVED_SLUGS
@@ -84,55 +82,25 @@ class FeedbackForm(forms.ModelForm):
         self.fields["usefulness"].choices = Feedback.Usefulness.choices
 
 
-class PaperAdminForm(forms.ModelForm):
-    """A paper is either an uploaded file (checked by network_portal.uploads) or a link."""
+class PaperAdminForm(FileOrLinkForm):
+    """A paper is either an uploaded file (checked by network_portal.uploads) or a link.
+
+    The form only validates; MeetingAdmin.save_formset stores the file through
+    services.paper_save."""
 
     link = forms.URLField(
         required=False, max_length=500, assume_scheme="https", help_text=Paper._meta.get_field("link").help_text
     )
-
-    upload = forms.FileField(
+    upload = UploadField(
         label="File",
         required=False,
         help_text=f"{uploads.allowed_types_text()}. Replaces the current file.",
-        widget=forms.ClearableFileInput(attrs={"accept": uploads.ACCEPT_ATTRIBUTE}),
     )
+    what = "A paper"
 
     class Meta:
         model = Paper
         fields = ["title", "kind", "visibility", "upload", "link", "position"]
-
-    def clean_upload(self):
-        upload = self.cleaned_data.get("upload")
-        if upload:
-            uploads.validate_upload(upload)
-        return upload
-
-    def clean(self):
-        cleaned = super().clean()
-        has_file = bool(cleaned.get("upload") or self.instance.file_key)
-        link = cleaned.get("link")
-        if cleaned.get("upload") and link:
-            raise forms.ValidationError("Give either a file or a link, not both.")
-        if not has_file and not link:
-            raise forms.ValidationError("Upload a file or give a link.")
-        if link and self.instance.file_key:
-            raise forms.ValidationError("This paper has a file. Delete the paper and add a new one to use a link.")
-        return cleaned
-
-    def save(self, commit=True):
-        paper = super().save(commit=False)
-        upload = self.cleaned_data.get("upload")
-        if upload:
-            replaced = paper.file_key
-            stored = uploads.store_upload(upload, folder="meeting-papers")
-            paper.file_key, paper.file_name, paper.size = stored.key, stored.display_name, stored.size
-            if replaced:
-                # Only once the new file's row is committed is the old file unreferenced.
-                transaction.on_commit(partial(uploads.delete_stored, replaced))
-        if commit:
-            paper.save()
-        return paper
 
 
 class MeetingAdminForm(forms.ModelForm):

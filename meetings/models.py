@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from members.access import is_approved_member
 from network_portal.ics import LONDON
+from network_portal.uploads import PrivateFileField
 
 QUARTER_MONTHS = {1: "January to March", 2: "April to June", 3: "July to September", 4: "October to December"}
 # How long after a meeting ends it still counts as "upcoming" for the personal calendar feed.
@@ -291,8 +292,8 @@ class Paper(models.Model):
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     visibility = models.CharField(max_length=20, choices=Visibility.choices, default=Visibility.MEMBERS)
-    # A generated key under PRIVATE_STORAGE_ROOT (network_portal.uploads), never a public path.
-    file_key = models.CharField(max_length=100, blank=True, editable=False)
+    # In the private storage under a generated name (network_portal.uploads), never a public path.
+    file = PrivateFileField(folder="meeting-papers")
     file_name = models.CharField("file name", max_length=255, blank=True, editable=False)
     size = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     link = models.URLField(max_length=500, blank=True, help_text="Instead of a file, for papers hosted elsewhere.")
@@ -305,7 +306,7 @@ class Paper(models.Model):
         ordering = ["position", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(file_key="") & ~Q(link="")) | (~Q(file_key="") & Q(link="")),
+                condition=(Q(file="") & ~Q(link="")) | (~Q(file="") & Q(link="")),
                 name="paper_file_or_link",
             ),
         ]
@@ -324,7 +325,7 @@ class Paper(models.Model):
 
     @property
     def extension(self) -> str:
-        return self.file_key.rsplit(".", 1)[-1].upper() if self.file_key else ""
+        return self.file.name.rsplit(".", 1)[-1].upper() if self.file else ""
 
 
 class ActionQuerySet(models.QuerySet):

@@ -49,7 +49,7 @@ register(
             "title",
             "kind",
             "visibility",
-            "file_key",
+            "file",
             "file_name",
             "size",
             "link",

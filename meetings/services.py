@@ -14,13 +14,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from members.access import is_approved_member
-from network_portal import caching
+from network_portal import caching, uploads
 from network_portal.ics import LONDON
 from network_portal.services import Attachment, absolute_url, notify
 from network_portal.signing import make_token
 
 from .calendar import meeting_ics, registration_ics
-from .models import CalendarFeed, Feedback, Meeting, Registration, new_feed_token
+from .models import CalendarFeed, Feedback, Meeting, Paper, Registration, new_feed_token
 
 FEEDBACK_PURPOSE = "meeting-feedback"
 # Thirteen weeks keeps the copy on the same weekday, which is how the network books its rooms.
@@ -76,6 +76,34 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
         if meeting.status == Meeting.Status.PUBLISHED:
             _fill_in_person_seats(meeting)
     return meeting
+
+
+def meeting_delete(*, meetings) -> int:
+    """Delete meetings (a queryset) with their papers and, once that commits, the papers' files."""
+    with transaction.atomic():
+        uploads.delete_with_files(Paper.objects.filter(meeting__in=meetings), still_used=_paper_file_in_use)
+        _, per_model = meetings.delete()
+    return per_model.get(Meeting._meta.label, 0)
+
+
+def paper_save(*, paper: Paper, upload=None) -> Paper:
+    """Save a paper from admin, with a new file if one was uploaded.
+
+    The file it replaces is deleted once the save commits; if the save fails,
+    the new file is deleted instead."""
+    with uploads.replacing(paper.file, upload) as checked, transaction.atomic():
+        if checked:
+            paper.file_name, paper.size = checked.display_name, checked.size
+        paper.save()
+    return paper
+
+
+def paper_delete(*, paper: Paper) -> None:
+    uploads.delete_with_files(Paper.objects.filter(pk=paper.pk), still_used=_paper_file_in_use)
+
+
+def _paper_file_in_use(name: str) -> bool:
+    return Paper.objects.filter(file=name).exists()
 
 
 def meeting_publish(*, meeting_id: int) -> bool:

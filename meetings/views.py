@@ -99,13 +99,13 @@ def cancel(request, slug):
 
 
 def paper_download(request, slug, pk):
-    paper = get_object_or_404(Paper.objects.select_related("meeting").exclude(file_key=""), pk=pk, meeting__slug=slug)
+    paper = get_object_or_404(Paper.objects.select_related("meeting").exclude(file=""), pk=pk, meeting__slug=slug)
     _visible_meeting(request, slug, Meeting.objects.filter(pk=paper.meeting_id))
     if not paper.is_public and not is_approved_member(request.user):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return membership_refused(request)
-    return uploads.download_response(key=paper.file_key, display_name=paper.file_name)
+    return uploads.download_response(file=paper.file, display_name=paper.file_name)
 
 
 @rate_limit("feedback")

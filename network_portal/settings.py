@@ -391,16 +391,6 @@ MEMBERS_RECONFIRM_DAYS = _int("MEMBERS_RECONFIRM_DAYS", 28)
 MEMBERS_CONTACT_RATE_LIMIT = _int("MEMBERS_CONTACT_RATE_LIMIT", 5)
 MEMBERS_DIRECTORY_PAGE_SIZE = 20
 
-# --- Uploaded files --------------------------------------------------------
-
-# Uploaded files (resources, meeting papers, case-study attachments) live here
-# under generated names: outside STATIC_ROOT and never served by URL directly.
-PRIVATE_STORAGE_ROOT = Path(env.str("PRIVATE_STORAGE_ROOT", default="") or VAR_DIR / "private")
-UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
-# Set to an nginx `internal` location aliased to PRIVATE_STORAGE_ROOT (e.g.
-# "/protected-files/") to let nginx send files after Django checks permission.
-PRIVATE_FILES_ACCEL_PREFIX = env.str("PRIVATE_FILES_ACCEL_PREFIX", default="")
-
 # --- Training --------------------------------------------------------------
 
 # The key for the evaluators' pseudonyms (an HMAC of the member id). Keep it
@@ -447,11 +437,65 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Files -----------------------------------------------------------------
+
+# Uploaded files (resources, meeting papers, case-study attachments) go to the
+# "private" storage under generated names, never served by URL directly
+# (network_portal.uploads). "local" is this host's disk under
+# PRIVATE_STORAGE_ROOT, outside STATIC_ROOT; "s3" is an S3-compatible bucket,
+# which every web host shares: needed as soon as there is more than one.
+PRIVATE_STORAGE = env.str("PRIVATE_STORAGE", default="") or "local"
+PRIVATE_STORAGE_ROOT = Path(env.str("PRIVATE_STORAGE_ROOT", default="") or VAR_DIR / "private")
+UPLOAD_MAX_BYTES = _int("UPLOAD_MAX_BYTES", 25 * 1024 * 1024)
+# Local storage only: an nginx `internal` location aliased to PRIVATE_STORAGE_ROOT
+# (e.g. "/protected-files/") lets nginx send files after Django checks permission.
+PRIVATE_FILES_ACCEL_PREFIX = env.str("PRIVATE_FILES_ACCEL_PREFIX", default="")
+# S3 only: 0 streams each download through the portal; more answers the
+# permission-checked request with a redirect to a signed URL valid that long.
+PRIVATE_FILES_REDIRECT_SECONDS = _int("PRIVATE_FILES_REDIRECT_SECONDS", 0)
+
+
+def _private_storage() -> dict:
+    if PRIVATE_STORAGE == "local":
+        if PRIVATE_FILES_REDIRECT_SECONDS:
+            _config_error("PRIVATE_FILES_REDIRECT_SECONDS needs PRIVATE_STORAGE=s3.")
+        return {"BACKEND": "network_portal.uploads.PrivateFileSystemStorage"}
+    if PRIVATE_STORAGE != "s3":
+        _config_error(f"PRIVATE_STORAGE must be local or s3, not {PRIVATE_STORAGE!r}.")
+    if PRIVATE_FILES_ACCEL_PREFIX:
+        _config_error("PRIVATE_FILES_ACCEL_PREFIX works with PRIVATE_STORAGE=local only.")
+    if not _is_set("AWS_STORAGE_BUCKET_NAME"):
+        _config_error("PRIVATE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            # Empty means AWS itself; set it for MinIO, Ceph, R2 and the like.
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # Empty falls back to boto3's own chain (instance or pod role).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            "location": env.str("AWS_LOCATION", default=""),
+            # Objects stay private to the bucket; generated names never collide.
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": PRIVATE_FILES_REDIRECT_SECONDS or 60,
+            # A streamed download is buffered in memory up to this, then on disk.
+            "max_memory_size": 5 * 1024 * 1024,
+        },
+    }
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "private": _private_storage(),
 }
-WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Security --------------------------------------------------------------
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from network_portal import admin_counts
+from network_portal.uploads import FileOrLinkForm, UploadField
 
 from . import services
-from .forms import UploadField
 from .models import CaseStudy, Download, Organisation, Resource, Topic, Update
 
 
@@ -31,9 +31,11 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class ResourceAdminForm(forms.ModelForm):
+class ResourceAdminForm(FileOrLinkForm):
     upload = UploadField(label="File", required=False)
     url = forms.URLField(label="External link", max_length=500, required=False, assume_scheme="https")
+    link_field = "url"
+    what = "A published resource"
 
     class Meta:
         model = Resource
@@ -42,19 +44,12 @@ class ResourceAdminForm(forms.ModelForm):
             "published_at",
         ]  # fmt: skip
 
+    def file_or_link_required(self, cleaned):
+        # A case study's text is its content: it needs neither.
+        return cleaned.get("status") == Resource.Status.PUBLISHED and cleaned.get("kind") != Resource.Kind.CASE_STUDY
+
     def clean(self):
         data = super().clean()
-        has_file = bool(data.get("upload") or self.instance.file_key)
-        if data.get("upload") and data.get("url"):
-            self.add_error("url", "Give either a file or an external link, not both.")
-        elif (
-            data.get("status") == Resource.Status.PUBLISHED
-            and data.get("kind") != Resource.Kind.CASE_STUDY
-            and not (has_file or data.get("url"))
-        ):
-            self.add_error("upload", "A published resource needs a file or an external link.")
-        elif self.instance.file_key and data.get("url") and not data.get("upload"):
-            self.add_error("url", "This resource already has a file. Remove the link, or upload in its place.")
         if data.get("status") == Resource.Status.PUBLISHED and not data.get("published_at"):
             data["published_at"] = timezone.now()
         return data
@@ -92,12 +87,18 @@ class ResourceAdmin(admin.ModelAdmin):
 
     @admin.display(description="Current file")
     def current_file(self, obj):
-        if not obj.file_key:
+        if not obj.file:
             return "None"
         return format_html('<a href="{}">{}</a>', obj.get_download_url(), obj.file_name)
 
     def save_model(self, request, obj, form, change):
         services.resource_save(resource=obj, upload=form.cleaned_data.get("upload"))
+
+    def delete_model(self, request, obj):
+        services.resource_delete(resources=Resource.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.resource_delete(resources=queryset)
 
     @admin.action(description="Publish the selected resources")
     def publish(self, request, queryset):
@@ -181,10 +182,16 @@ class CaseStudyAdmin(admin.ModelAdmin):
 
     @admin.display(description="Attachment")
     def attachment(self, obj):
-        if not obj.file_key:
+        if not obj.file:
             return "None"
         url = reverse("resources:casestudy-attachment", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.file_name)
+
+    def delete_model(self, request, obj):
+        services.casestudy_delete(case_studies=CaseStudy.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.casestudy_delete(case_studies=queryset)
 
     @admin.action(description="Publish the selected case studies as resources")
     def publish(self, request, queryset):

@@ -141,7 +141,7 @@ def _resource(row, organisations, topics) -> int:
         body=f"{summary}\n\n*{DEMO_NOTE}*",
         kind=kind,
         source=organisations[source],
-        file_key=stored.key,
+        file=stored.name,
         file_name=stored.display_name,
         file_size=stored.size,
         visibility=visibility,

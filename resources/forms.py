@@ -1,28 +1,10 @@
 from django import forms
 
-from network_portal import uploads
+from network_portal.uploads import UploadField
 
 from .models import CaseStudy, Organisation, Resource, Topic, Update, Visibility
 
 MAX_QUERY_LENGTH = 200
-
-
-class UploadField(forms.FileField):
-    """A file field checked by network_portal.uploads (type, content, size, name)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "help_text",
-            f"{uploads.allowed_types_text()}, up to {uploads.max_upload_bytes() // (1024 * 1024)} MB.",
-        )
-        super().__init__(**kwargs)
-        self.widget.attrs.setdefault("accept", uploads.ACCEPT_ATTRIBUTE)
-
-    def clean(self, data, initial=None):
-        upload = super().clean(data, initial)
-        if upload and upload is not initial:
-            uploads.validate_upload(upload)
-        return upload
 
 
 class LibraryFilterForm(forms.Form):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.access import is_approved_member
+from network_portal.uploads import PrivateFileField
 
 
 class Visibility(models.TextChoices):
@@ -115,9 +116,9 @@ class Resource(models.Model):
         related_name="resources",
         help_text="The council credited, for case studies.",
     )
-    # The file itself lives in private storage (network_portal.uploads) under a
-    # generated key; file_name is only the name offered on download.
-    file_key = models.CharField(max_length=200, blank=True, editable=False)
+    # The file lives in the private storage under a generated name
+    # (network_portal.uploads); file_name is only the name offered on download.
+    file = PrivateFileField(folder="resources")
     file_name = models.CharField(max_length=200, blank=True, editable=False)
     file_size = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     url = models.URLField("external link", max_length=500, blank=True)
@@ -145,11 +146,11 @@ class Resource(models.Model):
         constraints = [
             models.CheckConstraint(
                 # A case study's text is its content; every other kind offers a file or a link.
-                condition=~(Q(file_key="") & Q(url="")) | Q(status="draft") | Q(kind="case_study"),
+                condition=~(Q(file="") & Q(url="")) | Q(status="draft") | Q(kind="case_study"),
                 name="resource_published_has_file_or_url",
             ),
             models.CheckConstraint(
-                condition=Q(file_key="") | Q(url=""),
+                condition=Q(file="") | Q(url=""),
                 name="resource_not_both_file_and_url",
             ),
             models.CheckConstraint(
@@ -173,11 +174,11 @@ class Resource(models.Model):
 
     @property
     def has_file(self) -> bool:
-        return bool(self.file_key)
+        return bool(self.file)
 
     @property
     def file_extension(self) -> str:
-        return self.file_key.rsplit(".", 1)[-1].upper() if self.file_key else ""
+        return self.file.name.rsplit(".", 1)[-1].upper() if self.file else ""
 
     @property
     def credit(self) -> str:
@@ -307,7 +308,7 @@ class CaseStudy(models.Model):
     what_we_did = models.TextField("what you did")
     outcome = models.TextField("the outcome")
     may_contact = models.BooleanField("colleagues may contact me about this", default=False)
-    file_key = models.CharField(max_length=200, blank=True, editable=False)
+    file = PrivateFileField(folder="case-studies")
     file_name = models.CharField(max_length=200, blank=True, editable=False)
     file_size = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     submitter = models.ForeignKey(

@@ -13,7 +13,7 @@ register(
         model="resources.Resource",
         owner=None,
         kept=(
-            "title", "slug", "summary", "body", "kind", "topics", "source", "council", "file_key", "file_name",
+            "title", "slug", "summary", "body", "kind", "topics", "source", "council", "file", "file_name",
             "file_size", "url", "visibility", "status", "published_at", "created_at", "updated_at", "search_vector",
         ),
     )
@@ -45,7 +45,7 @@ register(
         # who wrote it and whether they may be contacted go.
         personal=("submitter", "may_contact"),
         kept=(
-            "title", "council", "topics", "what_we_did", "outcome", "file_key", "file_name", "file_size", "status",
+            "title", "council", "topics", "what_we_did", "outcome", "file", "file_name", "file_size", "status",
             "review_note", "reviewed_by", "reviewed_at", "resource", "submitted_at",
         ),
     )

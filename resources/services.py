@@ -34,30 +34,31 @@ class ModerationError(Exception):
 
 
 def resource_save(*, resource: Resource, upload=None) -> Resource:
-    """Save a resource from admin, storing a new file first if one was uploaded.
+    """Save a resource from admin, with a new file if one was uploaded.
 
-    The upload has been validated by the form; store_upload checks it again.
-    If the database write fails, the stored file is removed again."""
-    stored = uploads.store_upload(upload, folder="resources") if upload else None
-    try:
-        with transaction.atomic():
-            if stored:
-                resource.file_key, resource.file_name, resource.file_size = (
-                    stored.key,
-                    stored.display_name,
-                    stored.size,
-                )
-                resource.url = ""
-            if resource.status == Resource.Status.PUBLISHED and not resource.published_at:
-                resource.published_at = timezone.now()
-            if not resource.slug:
-                resource.slug = _unique_slug(Resource, resource.title)
-            resource.save()
-    except BaseException:
-        if stored:
-            uploads.delete_stored(stored.key)
-        raise
+    The upload has been validated by the form and is checked again as it is
+    stored. The file it replaces is deleted once the save commits; if the save
+    fails, the new file is deleted instead."""
+    with uploads.replacing(resource.file, upload, still_used=file_in_use) as checked, transaction.atomic():
+        if checked:
+            resource.file_name, resource.file_size = checked.display_name, checked.size
+            resource.url = ""
+        if resource.status == Resource.Status.PUBLISHED and not resource.published_at:
+            resource.published_at = timezone.now()
+        if not resource.slug:
+            resource.slug = _unique_slug(Resource, resource.title)
+        resource.save()
     return resource
+
+
+def resource_delete(*, resources) -> int:
+    """Delete resources (a queryset) and, once that commits, their files."""
+    return uploads.delete_with_files(resources, still_used=file_in_use)
+
+
+def file_in_use(name: str) -> bool:
+    """A case study and the resource published from it share one file: it goes only when neither names it."""
+    return Resource.objects.filter(file=name).exists() or CaseStudy.objects.filter(file=name).exists()
 
 
 def resource_publish(*, resource_ids: Iterable[int]) -> int:
@@ -65,7 +66,7 @@ def resource_publish(*, resource_ids: Iterable[int]) -> int:
     now = timezone.now()
     with transaction.atomic():
         drafts = Resource.objects.select_for_update().filter(pk__in=list(resource_ids), status=Resource.Status.DRAFT)
-        ready = drafts.exclude(Q(file_key="") & Q(url="") & ~Q(kind=Resource.Kind.CASE_STUDY))
+        ready = drafts.exclude(Q(file="") & Q(url="") & ~Q(kind=Resource.Kind.CASE_STUDY))
         undated = ready.filter(published_at__isnull=True).update(status=Resource.Status.PUBLISHED, published_at=now)
         dated = ready.filter(published_at__isnull=False).update(status=Resource.Status.PUBLISHED)
     return undated + dated
@@ -231,26 +232,25 @@ def casestudy_submit(
     may_contact: bool,
     upload=None,
 ) -> CaseStudy:
-    stored = uploads.store_upload(upload, folder="case-studies") if upload else None
-    try:
-        with transaction.atomic():
-            case_study = CaseStudy.objects.create(
-                submitter=user,
-                council=council,
-                title=title,
-                what_we_did=what_we_did,
-                outcome=outcome,
-                may_contact=may_contact,
-                file_key=stored.key if stored else "",
-                file_name=stored.display_name if stored else "",
-                file_size=stored.size if stored else None,
-            )
-            case_study.topics.set(topics)
-    except BaseException:
-        if stored:
-            uploads.delete_stored(stored.key)
-        raise
+    case_study = CaseStudy(
+        submitter=user,
+        council=council,
+        title=title,
+        what_we_did=what_we_did,
+        outcome=outcome,
+        may_contact=may_contact,
+    )
+    with uploads.replacing(case_study.file, upload) as checked, transaction.atomic():
+        if checked:
+            case_study.file_name, case_study.file_size = checked.display_name, checked.size
+        case_study.save()
+        case_study.topics.set(topics)
     return case_study
+
+
+def casestudy_delete(*, case_studies) -> int:
+    """Delete case studies (a queryset) and, once that commits, any file no resource still offers."""
+    return uploads.delete_with_files(case_studies, still_used=file_in_use)
 
 
 def casestudy_publish(*, case_study_id: int, staff_user) -> Resource:
@@ -264,7 +264,7 @@ def casestudy_publish(*, case_study_id: int, staff_user) -> Resource:
             body=f"## What they did\n\n{case_study.what_we_did}\n\n## The outcome\n\n{case_study.outcome}",
             kind=Resource.Kind.CASE_STUDY,
             council=case_study.council,
-            file_key=case_study.file_key,
+            file=case_study.file.name,
             file_name=case_study.file_name,
             file_size=case_study.file_size,
             visibility=Visibility.MEMBERS,

@@ -74,7 +74,7 @@ def resource_download(request, slug):
         raise Http404("This resource has nothing to download.")
     services.download_record(resource=resource, user=request.user)
     if resource.has_file:
-        return uploads.download_response(key=resource.file_key, display_name=resource.file_name)
+        return uploads.download_response(file=resource.file, display_name=resource.file_name)
     return redirect(resource.url)
 
 
@@ -151,7 +151,7 @@ def casestudy_create(request):
 def casestudy_attachment(request, pk):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    case_study = get_object_or_404(CaseStudy.objects.exclude(file_key=""), pk=pk)
+    case_study = get_object_or_404(CaseStudy.objects.exclude(file=""), pk=pk)
     if not (request.user.is_staff or case_study.submitter_id == request.user.pk):
         raise PermissionDenied
-    return uploads.download_response(key=case_study.file_key, display_name=case_study.file_name)
+    return uploads.download_response(file=case_study.file, display_name=case_study.file_name)

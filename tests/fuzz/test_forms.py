@@ -268,7 +268,7 @@ def test_case_study_never_errors_and_keeps_no_orphan_file(member_client, setting
     files = (
         {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()} if root.exists() else set()
     )
-    assert files == set(CaseStudy.objects.exclude(file_key="").values_list("file_key", flat=True))
+    assert files == set(CaseStudy.objects.exclude(file="").values_list("file", flat=True))
 
 
 # --- Search and filters ----------------------------------------------------------

@@ -301,28 +301,29 @@ def private_storage(settings, tmp_path):
     return tmp_path
 
 
+def _paper_row(meeting, **fields):
+    row = {"title": "Agenda pack", "kind": "agenda_pack", "visibility": "members", "position": 0, "link": ""}
+    return {**row, "meeting": meeting.pk, **fields}
+
+
+def _papers_post(staff_client, meeting, rows, initial=0):
+    data = _change_form_data(meeting)
+    data.update(_inline("papers", rows))
+    data["papers-INITIAL_FORMS"] = initial
+    return staff_client.post(f"{CHANGELIST}{meeting.pk}/change/", data)
+
+
 def _paper_upload(staff_client, meeting, name, content):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    data = _change_form_data(meeting)
-    data.update(
-        _inline(
-            "papers",
-            [
-                {
-                    "title": "Agenda pack",
-                    "kind": "agenda_pack",
-                    "visibility": "members",
-                    "position": 0,
-                    "meeting": meeting.pk,
-                    "link": "",
-                }
-            ],
-        )
-    )
-    data["papers-INITIAL_FORMS"] = 0
-    data["papers-0-upload"] = SimpleUploadedFile(name, content)
-    return staff_client.post(f"{CHANGELIST}{meeting.pk}/change/", data)
+    return _papers_post(staff_client, meeting, [_paper_row(meeting, upload=SimpleUploadedFile(name, content))])
+
+
+def _stored_paper(meeting, name="Agenda pack.pdf"):
+    from network_portal import uploads
+
+    stored = uploads.store_bytes(PDF, display_name=name, folder="meeting-papers")
+    return Paper.objects.create(meeting=meeting, title="Agenda pack", file=stored.name, file_name=name, size=len(PDF))
 
 
 def test_paper_upload_is_checked_and_stored_under_a_generated_name(staff_client, private_storage):
@@ -333,8 +334,8 @@ def test_paper_upload_is_checked_and_stored_under_a_generated_name(staff_client,
     assert response.status_code == 302
     paper = Paper.objects.get()
     assert paper.file_name == "Agenda pack.pdf"
-    assert paper.file_key.startswith("meeting-papers/") and "Agenda" not in paper.file_key
-    assert (private_storage / paper.file_key).read_bytes() == PDF
+    assert paper.file.name.startswith("meeting-papers/") and "Agenda" not in paper.file.name
+    assert (private_storage / paper.file.name).read_bytes() == PDF
 
 
 def test_paper_upload_of_html_disguised_as_pdf_is_refused(staff_client, private_storage):
@@ -353,3 +354,80 @@ def test_action_tracker_lists_actions_across_meetings(staff_client):
     response = staff_client.get("/admin/meetings/action/")
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == Action.objects.count()
+
+
+def test_replacing_a_paper_file_stores_the_new_one_and_deletes_the_old_after_commit(
+    staff_client, private_storage, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    meeting = MeetingFactory()
+    paper = _stored_paper(meeting)
+    old = private_storage / paper.file.name
+    replacement = SimpleUploadedFile("Agenda pack v2.pdf", PDF.replace(b"Catalog", b"Catalog2"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _papers_post(staff_client, meeting, [_paper_row(meeting, id=paper.pk, upload=replacement)], 1)
+
+    assert response.status_code == 302
+    paper.refresh_from_db()
+    assert paper.file_name == "Agenda pack v2.pdf"
+    assert (private_storage / paper.file.name).read_bytes() == replacement.open().read()
+    assert not old.exists()
+
+
+def test_deleting_a_paper_or_its_meeting_in_admin_deletes_the_files(
+    staff_client, private_storage, django_capture_on_commit_callbacks
+):
+    meeting = MeetingFactory()
+    removed, kept = _stored_paper(meeting), _stored_paper(meeting, "Slides.pdf")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = [_paper_row(meeting, id=removed.pk, DELETE="on"), _paper_row(meeting, id=kept.pk, title="Slides")]
+        assert _papers_post(staff_client, meeting, rows, 2).status_code == 302
+
+    assert not Paper.objects.filter(pk=removed.pk).exists()
+    assert not (private_storage / removed.file.name).exists()
+    assert (private_storage / kept.file.name).read_bytes() == PDF
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"{CHANGELIST}{meeting.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Meeting.objects.filter(pk=meeting.pk).exists()
+    assert not any(private_storage.rglob("*.pdf"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"link": "https://example.org/pack.pdf", "upload": "file"}, "not both"),
+        ({}, "A paper needs a file or an external link."),
+    ],
+)
+def test_paper_form_holds_the_file_or_link_rule(staff_client, private_storage, fields, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    meeting = MeetingFactory()
+    if fields.get("upload"):
+        fields = {**fields, "upload": SimpleUploadedFile("agenda.pdf", PDF)}
+
+    response = _papers_post(staff_client, meeting, [_paper_row(meeting, **fields)])
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Paper.objects.exists()
+    assert not any(private_storage.rglob("*.pdf"))
+
+
+def test_a_paper_with_a_file_cannot_switch_to_a_link_and_keeps_its_file(staff_client, private_storage):
+    meeting = MeetingFactory()
+    paper = _stored_paper(meeting)
+
+    rows = [_paper_row(meeting, id=paper.pk, link="https://example.org/pack.pdf")]
+    response = _papers_post(staff_client, meeting, rows, 1)
+
+    assert response.status_code == 200
+    assert "already has a file" in response.content.decode()
+    paper.refresh_from_db()
+    assert paper.link == "" and (private_storage / paper.file.name).read_bytes() == PDF

@@ -241,7 +241,7 @@ def _file_paper(meeting, visibility):
         meeting=meeting,
         title="Agenda pack",
         visibility=visibility,
-        file_key=stored.key,
+        file=stored.name,
         file_name=stored.display_name,
         size=stored.size,
     )

@@ -29,13 +29,15 @@ class ResourceFactory(factory.django.DjangoModelFactory):
     class Params:
         with_file = factory.Trait(
             url="",
-            file_key=factory.LazyAttribute(lambda o: o.stored.key),
+            # Stored only for this trait, so a link resource leaves no file behind.
+            stored=factory.LazyAttribute(
+                lambda o: uploads.store_bytes(files.pdf(o.title), display_name=o.download_name, folder="resources")
+            ),
+            file=factory.LazyAttribute(lambda o: o.stored.name),
             file_name=factory.LazyAttribute(lambda o: o.stored.display_name),
             file_size=factory.LazyAttribute(lambda o: o.stored.size),
         )
-        stored = factory.LazyAttribute(
-            lambda o: uploads.store_bytes(files.pdf(o.title), display_name=o.download_name, folder="resources")
-        )
+        stored = None
         download_name = "briefing.pdf"
 
     title = factory.Sequence(lambda n: f"Resource number {n}")

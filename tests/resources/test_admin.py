@@ -1,4 +1,5 @@
 import io
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -6,7 +7,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
-from network_portal import uploads
 from resources.models import Download, Organisation, Resource
 
 from . import files
@@ -43,7 +43,7 @@ def test_staff_upload_a_resource_file_in_admin(admin_client, private_storage):
     resource = Resource.objects.get()
     assert resource.file_name == "Housing Briefing 2026.pdf"
     assert resource.published_at is not None
-    path = uploads.stored_path(resource.file_key)
+    path = Path(resource.file.path)
     assert private_storage.resolve() in path.parents and "Housing" not in path.name
 
 
@@ -107,7 +107,7 @@ def test_demo_seed_is_labelled_valid_and_idempotent(private_storage):
     assert len(resources) == len(demo.RESOURCES) + 1
     assert all("demo" in r.title.lower() and demo.DEMO_NOTE in r.summary for r in resources)
     for resource in resources:
-        if resource.file_key:
-            content = uploads.stored_path(resource.file_key).read_bytes()
+        if resource.file:
+            content = resource.file.read()
             assert content.startswith(b"%PDF-") and b"DEMO" in content
     call_command("check")

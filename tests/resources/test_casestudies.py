@@ -43,7 +43,7 @@ def test_approved_member_submits_a_case_study_with_an_attachment(client, private
     assert case_study.may_contact is True
     assert list(case_study.topics.values_list("slug", flat=True)) == ["housing"]
     assert case_study.file_name == "Our evaluation.pdf"
-    assert uploads.stored_path(case_study.file_key).read_bytes() == files.pdf()
+    assert case_study.file.read() == files.pdf()
 
 
 def test_disguised_attachment_is_refused_and_nothing_is_stored(client, private_storage):
@@ -202,7 +202,7 @@ def test_my_submissions_shows_status_and_the_return_note(client, rf):
 def test_staff_and_the_submitter_can_fetch_the_attachment_but_nobody_else(client, private_storage):
     member = MemberFactory()
     stored = uploads.store_bytes(files.pdf(), display_name="evidence.pdf", folder="case-studies")
-    case_study = CaseStudyFactory(submitter=member.user, file_key=stored.key, file_name=stored.display_name)
+    case_study = CaseStudyFactory(submitter=member.user, file=stored.name, file_name=stored.display_name)
     url = reverse("resources:casestudy-attachment", args=[case_study.pk])
 
     assert client.get(url).status_code == 302

@@ -101,7 +101,7 @@ def test_x_accel_redirect_mode_hands_the_file_to_nginx(client, settings):
     response = client.get(resource.get_download_url())
 
     assert response.status_code == 200
-    assert response["X-Accel-Redirect"] == f"/protected-files/{resource.file_key}"
+    assert response["X-Accel-Redirect"] == f"/protected-files/{resource.file.name}"
     assert response["Content-Type"] == PDF_TYPE
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Disposition"].startswith("attachment; ")
@@ -112,7 +112,7 @@ def test_file_missing_from_storage_is_404_not_500(client):
     resource = ResourceFactory(with_file=True, visibility=Visibility.PUBLIC)
     from network_portal import uploads
 
-    uploads.delete_stored(resource.file_key)
+    uploads.private_storage.delete(resource.file.name)
 
     assert client.get(resource.get_download_url()).status_code == 404
 

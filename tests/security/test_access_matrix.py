@@ -215,7 +215,7 @@ class World:
         registration = RegistrationFactory(meeting=self.meeting, user=self.owner.user)
         stored = uploads.store_bytes(files.pdf("Agenda"), display_name="agenda.pdf", folder="papers")
         self.paper = Paper.objects.create(
-            meeting=self.meeting, title="Agenda pack", file_key=stored.key, file_name=stored.display_name
+            meeting=self.meeting, title="Agenda pack", file=stored.name, file_name=stored.display_name
         )
         self.feed = CalendarFeed.objects.create(user=self.owner.user)
         self.meeting_feedback_token = make_token(obj=registration, purpose=meeting_services.FEEDBACK_PURPOSE)
@@ -238,7 +238,7 @@ class World:
         self.unsubscribe_token = make_token(obj=self.owner, purpose=resource_services.DIGEST_UNSUBSCRIBE_PURPOSE)
         stored = uploads.store_bytes(files.pdf("Case"), display_name="case.pdf", folder="casestudies")
         self.case_study = CaseStudyFactory(
-            submitter=self.owner.user, council=self.owner.council, file_key=stored.key, file_name=stored.display_name
+            submitter=self.owner.user, council=self.owner.council, file=stored.name, file_name=stored.display_name
         )
 
     def user(self, role):
