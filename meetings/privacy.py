@@ -1,6 +1,6 @@
-"""The meetings app's models in the personal-data registry (members.privacy)."""
+"""The meetings app's models in the personal-data registry (network_portal.privacy)."""
 
-from members.privacy import PersonalData, register
+from network_portal.privacy import PersonalData, register
 
 register(
     PersonalData(

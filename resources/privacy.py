@@ -1,12 +1,16 @@
-"""Personal data held by the resources app (see members/privacy.py).
+"""Personal data held by the resources app (see network_portal/privacy.py).
 
-Resources, topics, organisations and updates are published material, not
+Resources, organisations and updates are published material, not
 personal data. What links them to a person (who downloaded, who drafted, who
 submitted) is personal: erasure cuts that link and keeps the counts."""
 
-from members.privacy import PersonalData, register
+from django.db import transaction
 
-register(PersonalData(model="resources.Topic", owner=None, kept=("name", "slug", "position")))
+from network_portal.privacy import PersonalData, register
+from network_portal.retention import ANONYMISE, RetentionRule, retention_rules
+
+from .models import Download
+
 register(PersonalData(model="resources.Organisation", owner=None, kept=("name", "slug", "website")))
 register(
     PersonalData(
@@ -50,3 +54,21 @@ register(
         ),
     )
 )  # fmt: skip
+
+
+def _anonymise_downloads(*, cutoff, now) -> int:
+    with transaction.atomic():
+        return Download.objects.filter(user__isnull=False, downloaded_at__lt=cutoff).update(user=None)
+
+
+# The download count stays; who downloaded goes.
+retention_rules.register(
+    RetentionRule(
+        key="downloads_anonymised",
+        model="resources.Download",
+        age_field="downloaded_at",
+        setting="RETENTION_DOWNLOAD_DAYS",
+        action=ANONYMISE,
+        apply=_anonymise_downloads,
+    )
+)

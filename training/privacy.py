@@ -1,11 +1,12 @@
-"""The training app's models in the personal-data registry (members.privacy).
+"""The training app's models in the personal-data registry (network_portal.privacy).
 
 Bookings, ratings and scores are kept on erasure so the counts and the
 headline figure stay true; anything a member wrote in their own words goes."""
 
 from django.utils import timezone
 
-from members.privacy import PersonalData, register
+from network_portal.privacy import PersonalData, register
+from network_portal.retention import ANONYMISE, RetentionRule, retention_rules
 
 
 def _erase_booking(booking) -> None:
@@ -119,5 +120,24 @@ register(
         model="training.ResearchExportLog",
         owner="user",
         kept=("user", "kind", "row_count", "downloaded_at"),
+    )
+)
+
+
+def _anonymise_bookings(*, cutoff, now) -> int:
+    from .services import bookings_anonymise
+
+    return bookings_anonymise(ended_before=cutoff, now=now)
+
+
+# Who attended goes two years after the session; every figure stays (see bookings_anonymise).
+retention_rules.register(
+    RetentionRule(
+        key="bookings_anonymised",
+        model="training.Booking",
+        age_field="session__ends_at",
+        setting="RETENTION_BOOKING_DAYS",
+        action=ANONYMISE,
+        apply=_anonymise_bookings,
     )
 )
