@@ -6,8 +6,10 @@ the `personal` fields of those rows.
 """
 
 import logging
+from datetime import timedelta
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
@@ -27,7 +29,7 @@ from network_portal.privacy import (  # noqa: F401 - the registry's names, for c
     spec_for,
     unclassified_fields,
 )
-from network_portal.retention import DELETE, RetentionRule, retention_rules
+from network_portal.retention import ANONYMISE, DELETE, REMIND, RetentionRule, retention_rules
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +129,8 @@ def _erase_user(user) -> None:
     anonymise(user, ("email", "first_name", "last_name"))
     # An unusable password also changes the session hash, so every session ends.
     type(user)._base_manager.filter(pk=user.pk).update(password=make_password(None), is_active=False)
+    # The TOTP secret and recovery codes go, so nothing can sign in as the erased account.
+    apps.get_model("mfa", "Authenticator").objects.filter(user=user).delete()
 
 
 def _erase_outbox_email(email) -> None:
@@ -262,7 +266,24 @@ register(
     )
 )
 register(
-    PersonalData(model="account.EmailAddress", owner="user", personal=("email",), kept=("user", "verified", "primary"))
+    PersonalData(
+        model="account.EmailAddress",
+        owner="user",
+        personal=("email",),
+        kept=("user", "verified", "primary"),
+        kept_while_account="The addresses the member signs in and is written to with; deleted with the account.",
+    )
+)
+# The authenticator app's secret and recovery codes: never exported (owner None),
+# deleted with the user's own row on erasure (_erase_user).
+register(
+    PersonalData(
+        model="mfa.Authenticator",
+        owner=None,
+        personal=("data",),
+        kept=("user", "type", "created_at", "last_used_at"),
+        kept_while_account="The sign-in factor of the account itself; deleted on erasure.",
+    )
 )
 register(
     PersonalData(
@@ -278,6 +299,8 @@ register(
         rows=_admin_log_about,
         personal=("object_repr", "change_message"),
         kept=("action_time", "user", "content_type", "object_id", "action_flag"),
+        kept_while_account="Django admin's history of staff changes; the lines naming the member are anonymised "
+        "on erasure.",
     )
 )
 
@@ -333,5 +356,79 @@ retention_rules.register(
         setting="RETENTION_REJECTED_DAYS",
         action=DELETE,
         apply=_rejected_applications,
+    )
+)
+
+
+def _delete_enquiries(*, cutoff, now) -> int:
+    ContactEnquiry = apps.get_model("members", "ContactEnquiry")
+    with transaction.atomic():
+        deleted, _ = ContactEnquiry.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def _erase_former_members(*, cutoff, now) -> int:
+    from .services import former_members_erase
+
+    return former_members_erase(left_before=cutoff)
+
+
+def _unreviewed_notice() -> timedelta:
+    return timedelta(days=settings.RETENTION_UNREVIEWED_NOTICE_DAYS)
+
+
+def _remind_staff_of_unreviewed(*, cutoff, now) -> int:
+    from .services import applications_unreviewed_remind
+
+    return applications_unreviewed_remind(created_before=cutoff + _unreviewed_notice())
+
+
+def _delete_unreviewed(*, cutoff, now) -> int:
+    from .services import applications_unreviewed_delete
+
+    return applications_unreviewed_delete(created_before=cutoff, reminded_before=now - _unreviewed_notice())
+
+
+retention_rules.register(
+    RetentionRule(
+        key="contact_enquiries_deleted",
+        model="members.ContactEnquiry",
+        age_field="created_at",
+        setting="RETENTION_ENQUIRY_DAYS",
+        action=DELETE,
+        apply=_delete_enquiries,
+    )
+)
+# As if they had used "Delete my account": their figures stay, their personal data goes.
+retention_rules.register(
+    RetentionRule(
+        key="former_members_erased",
+        model="members.Member",
+        age_field="status_changed_at",
+        setting="RETENTION_FORMER_MEMBER_DAYS",
+        action=ANONYMISE,
+        apply=_erase_former_members,
+    )
+)
+# Verified applications nobody reviewed: staff are reminded
+# RETENTION_UNREVIEWED_NOTICE_DAYS before the deletion, then the applicant is told.
+retention_rules.register(
+    RetentionRule(
+        key="unreviewed_applications_reminded",
+        model="members.Member",
+        age_field="created_at",
+        setting="RETENTION_UNREVIEWED_DAYS",
+        action=REMIND,
+        apply=_remind_staff_of_unreviewed,
+    )
+)
+retention_rules.register(
+    RetentionRule(
+        key="unreviewed_applications_deleted",
+        model="members.User",
+        age_field="member__created_at",
+        setting="RETENTION_UNREVIEWED_DAYS",
+        action=DELETE,
+        apply=_delete_unreviewed,
     )
 )

@@ -16,6 +16,10 @@ list, so new personal data cannot slip past either. An auto-created `id`
 primary key counts as kept. Every model of a project app is guarded, and so is
 any other model an app registers (allauth's email rows, say).
 
+A model with personal fields also needs either a retention rule
+(network_portal.retention) or `kept_while_account`, the reason its personal
+fields are kept while the account exists: a test fails when it has neither.
+
 `owner` is None for models that belong to nobody (reference data). SELF marks
 the user model itself. `rows(user)` adds rows the owner path cannot reach, such
 as a staff notification about the member. `erase(row)` replaces the default
@@ -30,12 +34,14 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 
+from .models import AuditEvent
 from .registry import Registry, project_apps
 from .retention import DELETE, RetentionRule, retention_rules
 from .services import outbox_purge
 
 SELF = "self"
 ERASED_TEXT = "[erased]"
+ERASED_DOMAIN = "erased.invalid"
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,9 @@ class PersonalData:
     kept: tuple[str, ...] = ()  # not personal (ids, foreign keys, dates, counts, ratings): kept on erasure
     erase: Callable | None = None  # optional custom anonymiser for a row
     rows: Callable | None = None  # optional rows(user) -> QuerySet of further rows about the user
+    # Personal fields with no retention rule are kept while the account exists
+    # (and go on erasure); this says why that is right for this model.
+    kept_while_account: str = ""
 
     def __post_init__(self):
         overlap = set(self.personal) & set(self.kept)
@@ -89,6 +98,17 @@ def unclassified_fields(model_list=None) -> list[str]:
     return problems
 
 
+def without_retention(model_list=None) -> list[str]:
+    """Models holding personal fields with neither a retention rule nor a reason to keep them."""
+    ruled = {rule.model for rule in retention_rules}
+    problems = []
+    for model in model_list if model_list is not None else guarded_models():
+        spec = spec_for(model)
+        if spec and spec.personal and model._meta.label not in ruled and not spec.kept_while_account:
+            problems.append(model._meta.label)
+    return problems
+
+
 def anonymise(row: models.Model, field_names) -> None:
     """The default anonymiser: blank each field in a way its column accepts."""
     model = type(row)
@@ -109,7 +129,7 @@ def anonymise(row: models.Model, field_names) -> None:
 
 def blank_value(row: models.Model, field: models.Field):
     if isinstance(field, models.EmailField):
-        return f"erased-{row._meta.model_name}-{row.pk}@erased.invalid"
+        return f"erased-{row._meta.model_name}-{row.pk}@{ERASED_DOMAIN}"
     if isinstance(field, models.BooleanField):
         return False
     if field.null:
@@ -182,5 +202,23 @@ retention_rules.register(
         setting="OUTBOX_RETENTION_DAYS",
         action=DELETE,
         apply=_purge_outbox,
+    )
+)
+
+
+def _delete_audit_events(*, cutoff, now) -> int:
+    with transaction.atomic():
+        deleted, _ = AuditEvent.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+retention_rules.register(
+    RetentionRule(
+        key="audit_events_deleted",
+        model="network_portal.AuditEvent",
+        age_field="created_at",
+        setting="RETENTION_AUDIT_DAYS",
+        action=DELETE,
+        apply=_delete_audit_events,
     )
 )

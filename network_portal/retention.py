@@ -31,6 +31,12 @@ logger = logging.getLogger(__name__)
 
 DELETE = "delete"
 ANONYMISE = "anonymise"
+# Warns staff (or the person) ahead of a DELETE rule on the same rows.
+REMIND = "remind"
+# Anonymising first: an old row that no longer names a person (a booking,
+# say) no longer protects that person's account from a deletion rule.
+# Reminders last, so a reminder written today never counts as an old one.
+_ORDER = {ANONYMISE: 0, DELETE: 1, REMIND: 2}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,7 +45,7 @@ class RetentionRule:
     model: str  # "app_label.ModelName" of the rows the rule deletes or anonymises
     age_field: str  # ORM path of the datetime the period is counted from
     setting: str  # name of the setting holding the period in days
-    action: str  # DELETE or ANONYMISE
+    action: str  # DELETE, ANONYMISE or REMIND
     apply: Callable[..., int]  # apply(cutoff=, now=) -> rows deleted or anonymised
 
     def period(self) -> timedelta:
@@ -52,9 +58,7 @@ retention_rules: Registry[RetentionRule] = Registry("Retention rules", key=lambd
 def retention_run(*, now: datetime | None = None) -> RetentionRun:
     now = now or timezone.now()
     counts = {}
-    # Anonymising first: an old row that no longer names a person (a booking,
-    # say) no longer protects that person's account from a deletion rule.
-    for rule in sorted(retention_rules, key=lambda rule: rule.action != ANONYMISE):
+    for rule in sorted(retention_rules, key=lambda rule: _ORDER[rule.action]):
         counts[rule.key] = rule.apply(cutoff=now - rule.period(), now=now)
     with transaction.atomic():
         run = RetentionRun.objects.create(started_at=now, counts=counts)

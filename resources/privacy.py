@@ -35,6 +35,7 @@ register(
         model="resources.Update",
         owner="author",
         personal=("author",),
+        kept_while_account="Who drafted a published partner update; erasure cuts the link and keeps the update.",
         kept=(
             "title", "slug", "body", "organisation", "visibility", "status", "published_at", "approved_by",
             "created_at",
@@ -48,6 +49,7 @@ register(
         # The account of the work is the council's and stays (it may be published);
         # who wrote it and whether they may be contacted go.
         personal=("submitter", "may_contact"),
+        kept_while_account="Who shared a case study and may be contacted about it; erasure cuts both.",
         kept=(
             "title", "council", "topics", "what_we_did", "outcome", "file_key", "file_name", "file_size", "status",
             "review_note", "reviewed_by", "reviewed_at", "resource", "submitted_at",

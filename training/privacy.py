@@ -81,6 +81,8 @@ register(
         model="training.Feedback",
         owner="booking__member__user",
         personal=("will_do_differently", "testimonial"),
+        kept_while_account="The evaluation's evidence and published testimonials; the member's words go on "
+        "erasure, and the link to them when the booking is anonymised.",
         kept=(
             "booking",
             "rating",
@@ -101,6 +103,8 @@ register(
         model="training.FollowUp",
         owner="booking__member__user",
         personal=("policy_description", "evidence_url"),
+        kept_while_account="The follow-up evaluation's evidence of policy change; the member's words go on "
+        "erasure, and the link to them when the booking is anonymised.",
         kept=(
             "booking",
             "wave",

@@ -33,7 +33,9 @@ class Migration(migrations.Migration):
                     fields=[
                         (
                             "id",
-                            models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                            models.BigAutoField(
+                                auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                            ),
                         ),
                         ("name", models.CharField(max_length=100, unique=True)),
                         ("slug", models.SlugField(max_length=100, unique=True)),
