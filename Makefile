@@ -46,6 +46,7 @@ test: $(VENV)/.installed-dev
 	  echo "Start it with: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; \
 	  exit 1; }
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 	DATABASE_URL=$(DATABASE_URL) DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 	$(VENV)/bin/bandit -q -ll -r manage.py network_portal members meetings training resources -x '*/migrations/*'

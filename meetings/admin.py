@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from network_portal import admin_counts, audit
+from network_portal import audit
 from network_portal.csv_export import csv_response
 
 from . import services
@@ -330,21 +330,3 @@ def _register_row(r: Registration) -> list[str]:
         r.access_needs,
         timezone.localtime(r.created_at).strftime("%Y-%m-%d %H:%M"),
     ]
-
-
-admin_counts.register(
-    admin_counts.AdminCount(
-        label="Meetings waiting for minutes",
-        urlname="admin:meetings_meeting_changelist",
-        query="minutes=waiting",
-        count=lambda: Meeting.objects.awaiting_minutes().count(),
-    )
-)
-admin_counts.register(
-    admin_counts.AdminCount(
-        label="Meeting actions overdue",
-        urlname="admin:meetings_action_changelist",
-        query="due=overdue",
-        count=lambda: Action.objects.overdue().count(),
-    )
-)

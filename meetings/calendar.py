@@ -1,40 +1,13 @@
-"""Meetings as calendar events, and the personal calendar feed.
-
-Other apps add their own events to a member's feed with register_source():
-
-    from meetings.calendar import register_source
-
-    def _my_sessions(user):
-        return [{"uid": ..., "sequence": ..., "start": ..., ...}]  # CalendarEvent fields
-
-    register_source(_my_sessions)   # from the app's AppConfig.ready()
-"""
-
-from collections.abc import Callable, Iterable, Mapping
+"""Meetings as calendar events, and the personal calendar feed: this app
+serves the feed, and every app adds its events to it through
+network_portal.ics.calendar_sources."""
 
 from django.utils import timezone
 
-from network_portal.ics import CalendarEvent, calendar_for, event_uid
+from network_portal.ics import CalendarEvent, calendar_for, calendar_sources, event_uid, feed_events
 from network_portal.services import absolute_url
 
 from .models import FEED_HISTORY, Meeting, Registration
-
-EventSource = Callable[[object], Iterable[CalendarEvent | Mapping]]
-
-_sources: list[EventSource] = []
-
-
-def register_source(source: EventSource) -> EventSource:
-    if source not in _sources:
-        _sources.append(source)
-    return source
-
-
-def feed_events(user) -> list[CalendarEvent | Mapping]:
-    events = []
-    for source in _sources:
-        events.extend(source(user))
-    return events
 
 
 def feed_calendar(user) -> bytes:
@@ -87,4 +60,4 @@ def _my_meetings(user) -> list[CalendarEvent]:
     return [meeting_event(r.meeting, include_joining=r.sees_joining_link) for r in registrations]
 
 
-register_source(_my_meetings)
+calendar_sources.register(_my_meetings)

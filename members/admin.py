@@ -7,12 +7,22 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from network_portal import admin_counts, audit
+from network_portal import audit
 from network_portal.csv_export import csv_response
 
 from . import services
 from .forms import RejectForm
-from .models import Appointment, ConsentRecord, ContactEnquiry, Council, DataExport, Member, Reconfirmation, User
+from .models import (
+    Appointment,
+    ConsentRecord,
+    ContactEnquiry,
+    Council,
+    DataExport,
+    Member,
+    Reconfirmation,
+    Topic,
+    User,
+)
 
 
 @admin.register(User)
@@ -322,19 +332,9 @@ class DataExportAdmin(admin.ModelAdmin):
         return False
 
 
-admin_counts.register(
-    admin_counts.AdminCount(
-        label="Members waiting for approval",
-        urlname="admin:members_member_changelist",
-        query="status__exact=pending&verified=yes",
-        count=lambda: Member.objects.awaiting_review().count(),
-    )
-)
-admin_counts.register(
-    admin_counts.AdminCount(
-        label="New contact enquiries",
-        urlname="admin:members_contactenquiry_changelist",
-        query="status__exact=new",
-        count=lambda: ContactEnquiry.objects.filter(status=ContactEnquiry.Status.NEW).count(),
-    )
-)
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    list_editable = ["position"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]

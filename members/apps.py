@@ -5,4 +5,4 @@ class MembersConfig(AppConfig):
     name = "members"
 
     def ready(self):
-        from . import privacy, signals  # noqa: F401 - registers personal data and the allauth hooks
+        from . import signals  # noqa: F401 - connects the allauth hooks

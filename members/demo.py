@@ -7,11 +7,9 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 
-from resources.models import Topic
-
 from . import services
 from .consents import WORDINGS
-from .models import Appointment, Council, Member, User
+from .models import Appointment, Council, Member, Topic, User
 
 DEMO_PASSWORD = "demo-member-password"  # noqa: S105 - demo mode only, printed on purpose
 

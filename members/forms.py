@@ -3,11 +3,9 @@ from django import forms
 from django.db import transaction
 from django.db.models import Q
 
-from resources.models import Topic
-
 from . import services
 from .consents import SIGNUP_KINDS, WORDINGS
-from .models import ContactEnquiry, Council, Member
+from .models import ContactEnquiry, Council, Member, Topic
 
 JOIN_ROLES = [(Member.Role.COUNCILLOR, "Councillor"), (Member.Role.OFFICER, "Council officer")]
 

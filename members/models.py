@@ -152,6 +152,23 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(query)
 
 
+class Topic(models.Model):
+    """A service area: members' areas of interest, and the tags of resources and case studies."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return f"{reverse('resources:list')}?topic={self.slug}"
+
+
 class Member(models.Model):
     """Network membership hung on a login: who they are and whether they may take part."""
 
@@ -175,7 +192,7 @@ class Member(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     status_reason = models.TextField(blank=True, help_text="Shown to the member when not approved.")
     status_changed_at = models.DateTimeField(null=True, blank=True)
-    interests = models.ManyToManyField("resources.Topic", blank=True, related_name="interested_members")
+    interests = models.ManyToManyField(Topic, blank=True, related_name="interested_members")
     # Current consents, for cheap filtering. Their full history, with the wording
     # version and timestamps, is kept as ConsentRecord rows.
     consent_directory = models.BooleanField("listed in the members' directory", default=False)

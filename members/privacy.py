@@ -1,94 +1,39 @@
-"""The personal-data registry: every field of every model, classified once.
+"""A member's "Download my data" and "Delete my account", over the personal-data
+registry (network_portal.privacy), and this app's own entries in it.
 
-Each app declares its models in `<app>/privacy.py` (imported from its
-AppConfig.ready()):
-
-    register(PersonalData(
-        model="training.Booking",
-        owner="member__user",                  # ORM path from the model to the User
-        personal=("notes",),                   # exported, and anonymised on erasure
-        kept=("id", "member", "session", "status", "created_at"),
-    ))
-
-"Download my data" exports every row each spec says belongs to the user, and
-"Delete my account" anonymises the `personal` fields of those rows. A test
-fails when a model gains a field that is in neither list, so new personal
-data cannot slip past either. An auto-created `id` primary key counts as kept.
-
-`owner` is None for models that belong to nobody (reference data). SELF marks
-the user model itself. `rows(user)` adds rows the owner path cannot reach, such
-as a staff notification about the member. `erase(row)` replaces the default
-anonymiser for one row and must save (or delete) it itself.
+Export gives every row each spec says belongs to the user; erasure anonymises
+the `personal` fields of those rows.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
+import logging
+from datetime import timedelta
 
 from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 
-SELF = "self"
-ERASED_TEXT = "[erased]"
+from network_portal.privacy import (  # noqa: F401 - the registry's names, for callers of this module
+    SELF,
+    ImproperlyConfigured,
+    PersonalData,
+    anonymise,
+    data_fields,
+    guarded_models,
+    personal_data,
+    register,
+    registered,
+    spec_for,
+    unclassified_fields,
+)
+from network_portal.retention import ANONYMISE, DELETE, REMIND, RetentionRule, retention_rules
+
+logger = logging.getLogger(__name__)
+
 WITHHELD = "[another person's address, withheld]"
-
-# Apps whose every model must be classified, plus allauth's email rows.
-GUARDED_APPS = ("members", "meetings", "training", "resources", "network_portal")
-GUARDED_MODELS = ("account.EmailAddress",)
-
-
-@dataclass(frozen=True)
-class PersonalData:
-    model: str  # "app_label.ModelName"
-    owner: str | None  # ORM path from the model to the User, e.g. "member__user"; None if no owner
-    personal: tuple[str, ...] = ()  # exported, and anonymised on erasure
-    kept: tuple[str, ...] = ()  # not personal (ids, foreign keys, dates, counts, ratings): kept on erasure
-    erase: Callable | None = None  # optional custom anonymiser for a row
-    rows: Callable | None = None  # optional rows(user) -> QuerySet of further rows about the user
-
-
-_registry: dict[str, PersonalData] = {}
-
-
-def register(spec: PersonalData) -> None:
-    overlap = set(spec.personal) & set(spec.kept)
-    if overlap:
-        raise ImproperlyConfigured(f"{spec.model}: {sorted(overlap)} listed as both personal and kept.")
-    existing = _registry.get(spec.model)
-    if existing is not None and existing != spec:
-        raise ImproperlyConfigured(f"{spec.model} is registered twice with different fields.")
-    _registry[spec.model] = spec
-
-
-def registered() -> list[PersonalData]:
-    return list(_registry.values())
-
-
-def spec_for(model: type[models.Model]) -> PersonalData | None:
-    return _registry.get(model._meta.label)
-
-
-def guarded_models() -> list[type[models.Model]]:
-    found = [m for label in GUARDED_APPS for m in apps.get_app_config(label).get_models()]
-    return found + [apps.get_model(label) for label in GUARDED_MODELS]
-
-
-def unclassified_fields(model_list=None) -> list[str]:
-    """Fields that are neither personal nor kept, and listed names that do not exist."""
-    problems = []
-    for model in model_list if model_list is not None else guarded_models():
-        spec = spec_for(model)
-        classified = set(spec.personal) | set(spec.kept) if spec else set()
-        for field in _data_fields(model):
-            if field.name not in classified and not _is_auto_pk(field):
-                problems.append(f"{model._meta.label}.{field.name}")
-        for name in sorted(classified - {f.name for f in _data_fields(model)}):
-            problems.append(f"{model._meta.label}.{name} (listed but not a field)")
-    return problems
 
 
 def export_user(user) -> dict:
@@ -127,56 +72,6 @@ def erase_user(user) -> dict[str, int]:
     return touched
 
 
-def anonymise(row: models.Model, field_names) -> None:
-    """The default anonymiser: blank each field in a way its column accepts."""
-    model = type(row)
-    values = {}
-    for name in field_names:
-        field = model._meta.get_field(name)
-        if field.many_to_many:
-            getattr(row, name).clear()
-            continue
-        if isinstance(field, models.FileField):
-            _delete_file_after_commit(getattr(row, name))
-        values[field.attname] = blank_value(row, field)
-    if values:
-        model._base_manager.filter(pk=row.pk).update(**values)
-        for attname, value in values.items():
-            setattr(row, attname, value)
-
-
-def blank_value(row: models.Model, field: models.Field):
-    if isinstance(field, models.EmailField):
-        return f"erased-{row._meta.model_name}-{row.pk}@erased.invalid"
-    if isinstance(field, models.BooleanField):
-        return False
-    if field.null:
-        return None
-    if isinstance(field, models.JSONField):
-        return field.get_default()
-    if isinstance(field, models.GenericIPAddressField):
-        return "0.0.0.0"  # noqa: S104 - a placeholder value, not a bind address  # nosec B104
-    if isinstance(field, models.FileField):
-        return ""
-    if isinstance(field, (models.CharField, models.TextField)):
-        if field.unique:
-            return f"erased-{row._meta.model_name}-{row.pk}"
-        if field.blank or (field.max_length or 1000) < len(ERASED_TEXT):
-            return ""
-        return ERASED_TEXT
-    raise ImproperlyConfigured(
-        f"{row._meta.label}.{field.name} cannot be blanked automatically; give its PersonalData an erase function."
-    )
-
-
-def _data_fields(model) -> list[models.Field]:
-    return [*model._meta.concrete_fields, *model._meta.many_to_many]
-
-
-def _is_auto_pk(field) -> bool:
-    return field.primary_key and isinstance(field, models.AutoField)
-
-
 def _owned_rows(spec: PersonalData, user) -> list[models.Model]:
     model = apps.get_model(spec.model)
     ids = set()
@@ -198,7 +93,7 @@ def _addresses_of(user) -> set[str]:
 def _row_data(spec: PersonalData, row: models.Model, own_addresses: set[str]) -> dict:
     model = type(row)
     data = {"id": row.pk}
-    for field in _data_fields(model):
+    for field in data_fields(model):
         if field.name not in spec.personal and field.name not in spec.kept:
             continue
         if isinstance(row, AbstractBaseUser) and field.name == "password":
@@ -227,11 +122,6 @@ def _points_at_people(field) -> bool:
     return issubclass(target, AbstractBaseUser) or target._meta.label == "members.Member"
 
 
-def _delete_file_after_commit(value) -> None:
-    if value:
-        transaction.on_commit(partial(value.storage.delete, value.name))
-
-
 # --- This app's declarations, plus the shared rows it looks after ----------------
 
 
@@ -239,6 +129,8 @@ def _erase_user(user) -> None:
     anonymise(user, ("email", "first_name", "last_name"))
     # An unusable password also changes the session hash, so every session ends.
     type(user)._base_manager.filter(pk=user.pk).update(password=make_password(None), is_active=False)
+    # The TOTP secret and recovery codes go, so nothing can sign in as the erased account.
+    apps.get_model("mfa", "Authenticator").objects.filter(user=user).delete()
 
 
 def _erase_outbox_email(email) -> None:
@@ -314,6 +206,7 @@ register(
         ),
     )
 )
+register(PersonalData(model="members.Topic", owner=None, kept=("name", "slug", "position")))
 register(
     PersonalData(
         model="members.Member",
@@ -373,7 +266,24 @@ register(
     )
 )
 register(
-    PersonalData(model="account.EmailAddress", owner="user", personal=("email",), kept=("user", "verified", "primary"))
+    PersonalData(
+        model="account.EmailAddress",
+        owner="user",
+        personal=("email",),
+        kept=("user", "verified", "primary"),
+        kept_while_account="The addresses the member signs in and is written to with; deleted with the account.",
+    )
+)
+# The authenticator app's secret and recovery codes: never exported (owner None),
+# deleted with the user's own row on erasure (_erase_user).
+register(
+    PersonalData(
+        model="mfa.Authenticator",
+        owner=None,
+        personal=("data",),
+        kept=("user", "type", "created_at", "last_used_at"),
+        kept_while_account="The sign-in factor of the account itself; deleted on erasure.",
+    )
 )
 register(
     PersonalData(
@@ -389,5 +299,136 @@ register(
         rows=_admin_log_about,
         personal=("object_repr", "change_message"),
         kept=("action_time", "user", "content_type", "object_id", "action_flag"),
+        kept_while_account="Django admin's history of staff changes; the lines naming the member are anonymised "
+        "on erasure.",
+    )
+)
+
+
+# --- Retention: accounts that never became members --------------------------
+
+
+def _unverified_signups(*, cutoff, now) -> int:
+    EmailAddress = apps.get_model("account", "EmailAddress")
+    verified = EmailAddress.objects.filter(verified=True).values("user_id")
+    users = get_user_model().objects.filter(date_joined__lt=cutoff, is_staff=False).exclude(pk__in=verified)
+    return _delete_users(users)
+
+
+def _rejected_applications(*, cutoff, now) -> int:
+    Member = apps.get_model("members", "Member")
+    rejected = Member.objects.filter(status=Member.Status.REJECTED, status_changed_at__lt=cutoff).values("user_id")
+    return _delete_users(get_user_model().objects.filter(pk__in=rejected, is_staff=False))
+
+
+def _delete_users(users) -> int:
+    deleted = 0
+    for user_id in users.values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                # The filter again, under the lock, so an account verified or
+                # re-approved since the query above is left alone.
+                user = users.select_for_update().filter(pk=user_id).first()
+                if user is not None:
+                    user.delete()
+                    deleted += 1
+        except ProtectedError:
+            # Evidence (e.g. a booking) points at the account: keep it for staff to review.
+            logger.warning("Retention: user %s kept, other records still refer to it", user_id)
+    return deleted
+
+
+retention_rules.register(
+    RetentionRule(
+        key="unverified_signups_deleted",
+        model="members.User",
+        age_field="date_joined",
+        setting="RETENTION_UNVERIFIED_SIGNUP_DAYS",
+        action=DELETE,
+        apply=_unverified_signups,
+    )
+)
+retention_rules.register(
+    RetentionRule(
+        key="rejected_applications_deleted",
+        model="members.User",
+        age_field="member__status_changed_at",
+        setting="RETENTION_REJECTED_DAYS",
+        action=DELETE,
+        apply=_rejected_applications,
+    )
+)
+
+
+def _delete_enquiries(*, cutoff, now) -> int:
+    ContactEnquiry = apps.get_model("members", "ContactEnquiry")
+    with transaction.atomic():
+        deleted, _ = ContactEnquiry.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def _erase_former_members(*, cutoff, now) -> int:
+    from .services import former_members_erase
+
+    return former_members_erase(left_before=cutoff)
+
+
+def _unreviewed_notice() -> timedelta:
+    return timedelta(days=settings.RETENTION_UNREVIEWED_NOTICE_DAYS)
+
+
+def _remind_staff_of_unreviewed(*, cutoff, now) -> int:
+    from .services import applications_unreviewed_remind
+
+    return applications_unreviewed_remind(created_before=cutoff + _unreviewed_notice())
+
+
+def _delete_unreviewed(*, cutoff, now) -> int:
+    from .services import applications_unreviewed_delete
+
+    return applications_unreviewed_delete(created_before=cutoff, reminded_before=now - _unreviewed_notice())
+
+
+retention_rules.register(
+    RetentionRule(
+        key="contact_enquiries_deleted",
+        model="members.ContactEnquiry",
+        age_field="created_at",
+        setting="RETENTION_ENQUIRY_DAYS",
+        action=DELETE,
+        apply=_delete_enquiries,
+    )
+)
+# As if they had used "Delete my account": their figures stay, their personal data goes.
+retention_rules.register(
+    RetentionRule(
+        key="former_members_erased",
+        model="members.Member",
+        age_field="status_changed_at",
+        setting="RETENTION_FORMER_MEMBER_DAYS",
+        action=ANONYMISE,
+        apply=_erase_former_members,
+    )
+)
+# Verified applications nobody reviewed: staff are reminded
+# RETENTION_UNREVIEWED_NOTICE_DAYS before the deletion, then the applicant is told.
+retention_rules.register(
+    RetentionRule(
+        key="unreviewed_applications_reminded",
+        model="members.Member",
+        age_field="created_at",
+        setting="RETENTION_UNREVIEWED_DAYS",
+        action=REMIND,
+        apply=_remind_staff_of_unreviewed,
+    )
+)
+retention_rules.register(
+    RetentionRule(
+        key="unreviewed_applications_deleted",
+        model="members.User",
+        age_field="member__created_at",
+        setting="RETENTION_UNREVIEWED_DAYS",
+        action=DELETE,
+        apply=_delete_unreviewed,
     )
 )

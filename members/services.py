@@ -10,6 +10,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from network_portal.models import OutboxEmail
+from network_portal.privacy import ERASED_DOMAIN
 from network_portal.services import notify
 from network_portal.signing import make_token
 
@@ -338,3 +340,77 @@ def enquiry_mark_answered(*, enquiry_ids, now: datetime | None = None) -> int:
         return ContactEnquiry.objects.filter(pk__in=enquiry_ids, status=ContactEnquiry.Status.NEW).update(
             status=ContactEnquiry.Status.ANSWERED, answered_at=now or timezone.now()
         )
+
+
+# --- Retention (the rules are in privacy.py) ----------------------------------------
+
+
+def applications_unreviewed_remind(*, created_before: datetime) -> int:
+    """Remind staff of verified applications nobody has approved or rejected,
+    once per application and staff address. Returns reminders written."""
+    written = 0
+    with transaction.atomic():
+        for member in Member.objects.awaiting_review().filter(created_at__lt=created_before).select_related("user"):
+            for staff_email in settings.STAFF_NOTIFY_EMAILS:
+                written += (
+                    notify(
+                        template="staff-member-unreviewed",
+                        to_email=staff_email,
+                        kind="staff-member-unreviewed",
+                        dedupe_key=f"{_unreviewed_reminder_prefix(member.pk)}{_digest(staff_email)}",
+                        context={
+                            "member": member,
+                            "deleted_after_days": settings.RETENTION_UNREVIEWED_DAYS,
+                            "admin_url": reverse("admin:members_member_change", args=[member.pk]),
+                            "reason": "Your address is listed in STAFF_NOTIFY_EMAILS for new members who need "
+                            "approval.",
+                        },
+                    )
+                    is not None
+                )
+    return written
+
+
+def applications_unreviewed_delete(*, created_before: datetime, reminded_before: datetime) -> int:
+    """Delete verified applications still unreviewed, whose staff reminder went
+    out before `reminded_before`, and tell each applicant. Returns accounts deleted."""
+    deleted = 0
+    candidates = Member.objects.awaiting_review().filter(created_at__lt=created_before, user__is_staff=False)
+    for member_id in candidates.values_list("pk", flat=True):
+        reminded = OutboxEmail.objects.filter(
+            dedupe_key__startswith=_unreviewed_reminder_prefix(member_id), created_at__lt=reminded_before
+        )
+        with transaction.atomic():
+            # The filter again, under the lock: an application approved since is left alone.
+            member = candidates.select_for_update(of=("self",)).select_related("user").filter(pk=member_id).first()
+            if member is None or not reminded.exists():
+                continue
+            notify(
+                template="member-application-closed",
+                to_email=member.user.email,
+                kind="member-application-closed",
+                dedupe_key=f"member-application-closed:member:{member.pk}",
+                context={"member": member, "reason": "You applied to join the Mentally Healthier Councils Network."},
+            )
+            member.user.delete()
+            deleted += 1
+    return deleted
+
+
+def _unreviewed_reminder_prefix(member_id: int) -> str:
+    return f"{privacy.staff_notice_key_prefix(member_id)}unreviewed:"
+
+
+def former_members_erase(*, left_before: datetime) -> int:
+    """Erase the accounts of former members who left before `left_before`, as
+    "Delete my account" does: figures stay, personal data goes."""
+    former = (
+        Member.objects.filter(status=Member.Status.FORMER, status_changed_at__lt=left_before, user__is_staff=False)
+        .exclude(user__email__endswith=f"@{ERASED_DOMAIN}")
+        .select_related("user")
+    )
+    erased = 0
+    for member in former:
+        member_erase(user=member.user)
+        erased += 1
+    return erased

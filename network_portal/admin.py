@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from . import admin_counts, services
+from . import services
 from .models import AuditEvent, OutboxEmail, RetentionRun
 
 
@@ -33,24 +33,6 @@ class OutboxEmailAdmin(admin.ModelAdmin):
         if ignored:
             # Only failed rows are retried: a sent one would go out twice.
             self.message_user(request, f"{ignored} selected email(s) had not failed and were left as they were.")
-
-
-admin_counts.register(
-    admin_counts.AdminCount(
-        label="Emails that failed to send",
-        urlname="admin:network_portal_outboxemail_changelist",
-        query="status__exact=failed",
-        count=lambda: OutboxEmail.objects.failed().count(),
-    )
-)
-admin_counts.register(
-    admin_counts.AdminCount(
-        label="Emails waiting to send",
-        urlname="admin:network_portal_outboxemail_changelist",
-        query="status__exact=pending",
-        count=lambda: OutboxEmail.objects.waiting().count(),
-    )
-)
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,10 +1,13 @@
 """Counts that need staff attention, shown on the admin index (pending
-members, failed emails, case studies to moderate). Each app registers its own."""
+members, failed emails, case studies to moderate). Each app registers its own
+in its `<app>/attention.py`."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
+
+from .registry import Registry
 
 
 @dataclass(frozen=True)
@@ -15,12 +18,11 @@ class AdminCount:
     query: str = ""  # e.g. "status__exact=pending"
 
 
-_counts: list[AdminCount] = []
+admin_counts: Registry[AdminCount] = Registry("Admin counts", key=lambda item: item.label)
 
 
 def register(item: AdminCount) -> AdminCount:
-    _counts.append(item)
-    return item
+    return admin_counts.register(item)
 
 
 def current() -> list[dict]:
@@ -30,5 +32,5 @@ def current() -> list[dict]:
             "url": f"{reverse(item.urlname)}{'?' if item.query else ''}{item.query}",
             "count": item.count(),
         }
-        for item in _counts
+        for item in admin_counts
     ]

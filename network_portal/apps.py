@@ -10,10 +10,12 @@ class NetworkPortalConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
-        from . import privacy  # noqa: F401 - registers the audit log's fields
         from .middleware import session_mark_start
+        from .registry import discover
 
         user_logged_in.connect(session_mark_start, dispatch_uid="network_portal.session_mark_start")
+        # Every app's registrations (personal data, retention, schedules, calendar, admin counts).
+        discover()
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -6,7 +6,7 @@ UID names the object, never its time, so an updated file replaces the old entry;
 SEQUENCE tells the calendar app which version is newer.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -17,6 +17,8 @@ import icalendar
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
+
+from .registry import Registry
 
 LONDON = ZoneInfo("Europe/London")
 PRODID = "-//Thrive LDN//Mentally Healthier Councils Network//EN"
@@ -36,6 +38,21 @@ class CalendarEvent:
     cancelled: bool = False
     # DTSTAMP; defaults to now. Pass a fixed value when the bytes must be reproducible.
     stamp: datetime | None = field(default=None, compare=False)
+
+
+# The member's personal calendar feed gathers events from every app that has
+# some for them: each registers a source(user) -> events in its `<app>/calendar.py`.
+EventSource = Callable[[object], Iterable[CalendarEvent | Mapping]]
+calendar_sources: Registry[EventSource] = Registry(
+    "Calendar sources", key=lambda source: f"{source.__module__}.{source.__qualname__}"
+)
+
+
+def feed_events(user) -> list[CalendarEvent | Mapping]:
+    events = []
+    for source in calendar_sources:
+        events.extend(source(user))
+    return events
 
 
 def event_uid(kind: str, pk: int) -> str:

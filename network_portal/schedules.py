@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import OutboxEmail
+from .registry import Registry
 
 logger = logging.getLogger(__name__)
 
@@ -110,16 +111,16 @@ def _add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-_registry: dict[str, Schedule] = {}
+# Each app registers its schedules in its `<app>/schedules.py`.
+scheduled_emails: Registry[Schedule] = Registry("Scheduled emails", key=lambda schedule: schedule.name)
 
 
 def register(schedule: Schedule) -> Schedule:
-    _registry[schedule.name] = schedule
-    return schedule
+    return scheduled_emails.register(schedule)
 
 
 def registered() -> list[Schedule]:
-    return list(_registry.values())
+    return list(scheduled_emails)
 
 
 def scheduled_email_scan(*, now: datetime | None = None, schedules: Iterable[Schedule] | None = None) -> int:

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import schedules, services
+from . import retention, schedules, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -37,7 +37,4 @@ def ping():
 
 @shared_task(acks_late=True, ignore_result=True, autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
 def retention_run():
-    # Imported here: the retention module reads models from every app.
-    from .retention import retention_run as run
-
-    return run().pk
+    return retention.retention_run().pk

@@ -8,19 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from network_portal import admin_counts
 from network_portal.uploads import FileOrLinkForm, UploadField
 
 from . import services
-from .models import CaseStudy, Download, Organisation, Resource, Topic, Update
-
-
-@admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "position"]
-    list_editable = ["position"]
-    prepopulated_fields = {"slug": ["name"]}
-    search_fields = ["name"]
+from .models import CaseStudy, Download, Organisation, Resource, Update
 
 
 @admin.register(Organisation)
@@ -226,21 +217,3 @@ class CaseStudyAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "resources/admin/casestudy_return_note.html", context)
-
-
-admin_counts.register(
-    admin_counts.AdminCount(
-        label="Case studies to moderate",
-        urlname="admin:resources_casestudy_changelist",
-        query="status__exact=submitted",
-        count=lambda: CaseStudy.objects.awaiting_review().count(),
-    )
-)
-admin_counts.register(
-    admin_counts.AdminCount(
-        label="Partner updates waiting for approval",
-        urlname="admin:resources_update_changelist",
-        query="status__exact=submitted",
-        count=lambda: Update.objects.awaiting_approval().count(),
-    )
-)

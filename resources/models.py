@@ -6,29 +6,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.access import is_approved_member
+from members.models import Topic
 from network_portal.uploads import PrivateFileField
 
 
 class Visibility(models.TextChoices):
     PUBLIC = "public", "Public"
     MEMBERS = "members", "Members only"
-
-
-class Topic(models.Model):
-    """A service area: used to tag resources and members' areas of interest."""
-
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return f"{reverse('resources:list')}?topic={self.slug}"
 
 
 class Organisation(models.Model):

@@ -1,8 +1,11 @@
+import importlib
+
 import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.utils.text import slugify
 
-from members.models import Council, Member
+from members.models import Council, Member, Topic
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -53,3 +56,12 @@ class MemberFactory(factory.django.DjangoModelFactory):
 
 def approved_member(**kwargs) -> Member:
     return MemberFactory(status=Member.Status.APPROVED, **kwargs)
+
+
+def service_area_topics():
+    """The ten service areas the migrations load. Transactional tests flush them, so load them again."""
+    if not Topic.objects.exists():
+        names = importlib.import_module("resources.migrations.0002_service_area_topics").TOPICS
+        for position, name in enumerate(names):
+            Topic.objects.update_or_create(slug=slugify(name), defaults={"name": name, "position": position})
+    return Topic.objects.all()

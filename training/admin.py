@@ -8,7 +8,7 @@ from django.urls import path
 from django.utils import timezone
 
 from members.models import Member
-from network_portal import admin_counts, audit
+from network_portal import audit
 from network_portal.csv_export import csv_response
 
 from . import services
@@ -318,13 +318,3 @@ class ResearchExportLogAdmin(ReadOnlyAdmin):
     list_display = ["downloaded_at", "user", "kind", "row_count"]
     list_filter = ["kind"]
     list_select_related = ["user"]
-
-
-admin_counts.register(
-    admin_counts.AdminCount(
-        label="Training sessions with attendance to mark",
-        urlname="admin:training_session_changelist",
-        query="attendance=to-mark",
-        count=lambda: Session.objects.needing_attendance().count(),
-    )
-)

@@ -1,12 +1,10 @@
-"""Booked training sessions in the member's personal calendar feed (the feed
-itself belongs to the meetings app)."""
+"""Booked training sessions in the member's personal calendar feed."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 
-from meetings.calendar import register_source
-from network_portal.ics import CalendarEvent
+from network_portal.ics import CalendarEvent, calendar_sources
 
 from .models import Booking, Session
 from .services import session_calendar_event
@@ -25,4 +23,4 @@ def my_sessions(user) -> list[CalendarEvent]:
     return [session_calendar_event(b.session, with_joining_link=True) for b in bookings]
 
 
-register_source(my_sessions)
+calendar_sources.register(my_sessions)

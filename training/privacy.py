@@ -1,11 +1,12 @@
-"""The training app's models in the personal-data registry (members.privacy).
+"""The training app's models in the personal-data registry (network_portal.privacy).
 
 Bookings, ratings and scores are kept on erasure so the counts and the
 headline figure stay true; anything a member wrote in their own words goes."""
 
 from django.utils import timezone
 
-from members.privacy import PersonalData, register
+from network_portal.privacy import PersonalData, register
+from network_portal.retention import ANONYMISE, RetentionRule, retention_rules
 
 
 def _erase_booking(booking) -> None:
@@ -80,6 +81,8 @@ register(
         model="training.Feedback",
         owner="booking__member__user",
         personal=("will_do_differently", "testimonial"),
+        kept_while_account="The evaluation's evidence and published testimonials; the member's words go on "
+        "erasure, and the link to them when the booking is anonymised.",
         kept=(
             "booking",
             "rating",
@@ -100,6 +103,8 @@ register(
         model="training.FollowUp",
         owner="booking__member__user",
         personal=("policy_description", "evidence_url"),
+        kept_while_account="The follow-up evaluation's evidence of policy change; the member's words go on "
+        "erasure, and the link to them when the booking is anonymised.",
         kept=(
             "booking",
             "wave",
@@ -119,5 +124,24 @@ register(
         model="training.ResearchExportLog",
         owner="user",
         kept=("user", "kind", "row_count", "downloaded_at"),
+    )
+)
+
+
+def _anonymise_bookings(*, cutoff, now) -> int:
+    from .services import bookings_anonymise
+
+    return bookings_anonymise(ended_before=cutoff, now=now)
+
+
+# Who attended goes two years after the session; every figure stays (see bookings_anonymise).
+retention_rules.register(
+    RetentionRule(
+        key="bookings_anonymised",
+        model="training.Booking",
+        age_field="session__ends_at",
+        setting="RETENTION_BOOKING_DAYS",
+        action=ANONYMISE,
+        apply=_anonymise_bookings,
     )
 )

@@ -1,15 +1,13 @@
 """A council-domain councillor is approved at once; a personal-address councillor
 waits until staff approve them in admin; then both can use the directory."""
 
-import importlib
 import re
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import expect
 
 from tests.browser.conftest import visit
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, service_area_topics
 from tests.security.mfa import totp_code
 
 pytestmark = pytest.mark.browser
@@ -19,11 +17,7 @@ MEMBER_PASSWORD = "a-long-passphrase-2026"
 
 @pytest.fixture
 def topics(transactional_db):
-    """The ten service areas. Transactional tests flush the migration's rows, so reload them."""
-    Topic = apps.get_model("resources", "Topic")
-    if not Topic.objects.exists():
-        importlib.import_module("resources.migrations.0002_service_area_topics").load(apps, None)
-    return Topic.objects.all()
+    return service_area_topics()
 
 
 def _join(page, axe, *, first, last, email, list_me=False):

@@ -4,9 +4,8 @@ import icalendar
 import pytest
 
 from meetings import services
-from meetings.calendar import _sources, register_source
 from meetings.models import CalendarFeed, Registration
-from network_portal.ics import LONDON
+from network_portal.ics import LONDON, calendar_sources
 
 from .factories import MeetingFactory, RegistrationFactory
 
@@ -73,12 +72,12 @@ def test_other_apps_can_add_events_to_the_feed(client, member):
             }
         ]
 
-    register_source(training_sessions)
+    calendar_sources.register(training_sessions)
     try:
         feed = services.calendar_feed_regenerate(user=member.user)
         events = _events(client.get(f"/calendar/{feed.token}.ics"))
     finally:
-        _sources.remove(training_sessions)
+        calendar_sources.unregister(training_sessions)
 
     assert [str(e["summary"]) for e in events] == ["Mental Health and Wellbeing Training for Councillors"]
     assert events[0].start.tzinfo is not None

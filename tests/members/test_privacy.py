@@ -240,12 +240,12 @@ def test_guard_reports_a_field_missing_from_the_registry(monkeypatch):
         personal=tuple(name for name in member_spec.personal if name != "ward"),
         kept=member_spec.kept,
     )
-    monkeypatch.setitem(privacy._registry, "members.Member", without_ward)
+    monkeypatch.setitem(privacy.personal_data.entries, "members.Member", without_ward)
     assert privacy.unclassified_fields([Member]) == ["members.Member.ward"]
 
 
 def test_guard_reports_an_unregistered_model(monkeypatch):
-    monkeypatch.delitem(privacy._registry, "members.DataExport")
+    monkeypatch.delitem(privacy.personal_data.entries, "members.DataExport")
     assert "members.DataExport.user" in privacy.unclassified_fields([DataExport])
 
 

@@ -264,7 +264,7 @@ def test_one_failing_event_does_not_stop_the_others(caplog):
 
 @pytest.mark.django_db
 def test_registered_schedules_run_from_the_beat_task(monkeypatch, mailoutbox, django_capture_on_commit_callbacks):
-    monkeypatch.setattr(schedules, "_registry", {})
+    monkeypatch.setattr(schedules.scheduled_emails, "entries", {})
     schedules.register(reminder())
     MemberFactory(created_at=JUNE + timedelta(days=6))
 

@@ -5,7 +5,7 @@ from django.test import Client
 
 from bench.pages import busiest_member
 from bench.sessions import log_in, staff_user
-from network_portal.management.commands.seed_scale import Seeder
+from network_portal.seeding import Seeder
 
 SMALL = {
     "members": 30,

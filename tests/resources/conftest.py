@@ -12,12 +12,6 @@ def private_storage(settings, tmp_path):
 
 @pytest.fixture
 def topics(db):
-    """The ten service areas. Transactional tests flush the migration's rows, so reload them."""
-    import importlib
+    from tests.factories import service_area_topics
 
-    from django.apps import apps
-
-    Topic = apps.get_model("resources", "Topic")
-    if not Topic.objects.exists():
-        importlib.import_module("resources.migrations.0002_service_area_topics").load(apps, None)
-    return Topic.objects.all()
+    return service_area_topics()

@@ -176,7 +176,7 @@ def test_moderation_queue_count_is_registered_for_the_admin_index():
     CaseStudyFactory(status=CaseStudy.Status.RETURNED, review_note="No")
 
     # Only this app's entry: other apps' counts are tested by their own suites.
-    (entry,) = [item for item in admin_counts._counts if item.label == "Case studies to moderate"]
+    (entry,) = [item for item in admin_counts.admin_counts if item.label == "Case studies to moderate"]
     assert entry.count() == 2
     assert f"{reverse(entry.urlname)}?{entry.query}" == f"{CHANGELIST}?status__exact=submitted"
 

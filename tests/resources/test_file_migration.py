@@ -19,8 +19,8 @@ from . import files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("resources", "0005_performance_indexes"), ("meetings", "0001_meetings")]
-AFTER = [("resources", "0006_files_through_storage"), ("meetings", "0002_paper_file_through_storage")]
+BEFORE = [("resources", "0007_topic_moved_to_members"), ("meetings", "0001_meetings")]
+AFTER = [("resources", "0008_files_through_storage"), ("meetings", "0002_paper_file_through_storage")]
 
 
 def _migrate(targets):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from members.models import Member, User
 from network_portal import tasks
 from network_portal.models import OutboxEmail, RetentionRun
-from network_portal.retention import retention_run
+from network_portal.retention import retention_rules, retention_run
 from resources.models import Download
 from tests.factories import MemberFactory, UserFactory
 from tests.resources.factories import ResourceFactory
@@ -113,13 +113,16 @@ def test_each_run_is_recorded_with_its_counts_and_logged(caplog, settings, londo
     with caplog.at_level("INFO", logger="network_portal.retention"):
         tasks.retention_run.delay()
     run = RetentionRun.objects.get()
+    # Every registered rule reports, the ones added since included (tests/security/test_retention_rules.py).
     assert run.counts == {
+        **{rule.key: 0 for rule in retention_rules},
         "unverified_signups_deleted": 1,
         "rejected_applications_deleted": 0,
         "outbox_emails_deleted": 0,
         "downloads_anonymised": 0,
         "bookings_anonymised": 0,
     }
+    assert len(run.counts) == len(retention_rules) >= 5
     assert "unverified_signups_deleted=1" in caplog.text
     # A second run finds nothing left to do.
     assert sum(retention_run().counts.values()) == 0

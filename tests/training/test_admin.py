@@ -6,9 +6,9 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils.html import escape
 
-from meetings.calendar import feed_events
 from members.models import Member
 from members.privacy import erase_user, export_user, unclassified_fields
+from network_portal.ics import feed_events
 from network_portal.models import OutboxEmail
 from tests.factories import MemberFactory, UserFactory
 from training import services

@@ -1,10 +1,8 @@
 """Load clearly labelled demo content for `make run`. Idempotent.
 
 Each app may provide `<app>/demo.py` with a `seed(stdout)` function; they run
-in the order below, so later apps can use earlier apps' demo rows.
+in INSTALLED_APPS order, so later apps can use earlier apps' demo rows.
 """
-
-import importlib
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -12,9 +10,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from network_portal.registry import app_modules
+
 DEMO_STAFF_EMAIL = "demo-staff@example.org"
 DEMO_STAFF_PASSWORD = "demo-staff-password"  # noqa: S105 - demo mode only, printed on purpose
-DEMO_APPS = ["members", "meetings", "training", "resources"]
 
 
 class Command(BaseCommand):
@@ -25,13 +24,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo runs only with DEMO_MODE=1: it creates a staff login with a known password.")
         with transaction.atomic():
             self._staff_login()
-            for app in DEMO_APPS:
-                try:
-                    module = importlib.import_module(f"{app}.demo")
-                except ModuleNotFoundError as exc:
-                    if exc.name != f"{app}.demo":
-                        raise
-                    continue
+            for module in app_modules("demo"):
                 module.seed(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo content loaded. Everything it created is labelled as demo."))
         self.stdout.write(f"Demo staff login: {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")

@@ -20,7 +20,7 @@ def files_to_keys(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("resources", "0005_performance_indexes"),
+        ("resources", "0007_topic_moved_to_members"),
     ]
 
     operations = [
