@@ -240,6 +240,24 @@ def registration_waitlist_position(*, registration: Registration) -> int | None:
     return Registration.objects.waitlisted().filter(at_or_ahead, meeting_id=registration.meeting_id).count()
 
 
+def registrations_end_for_user(*, user, now) -> int:
+    """The person's membership ended: cancel their registrations for meetings
+    still to come (each freed seat goes to the waiting list, who are emailed)
+    and revoke their calendar feed. Past registrations stay for the figures.
+    Returns how many registrations were cancelled."""
+    with transaction.atomic():
+        upcoming = list(
+            Registration.objects.active()
+            .filter(user=user, meeting__starts_at__gt=now)
+            .order_by("meeting_id")
+            .values_list("pk", flat=True)
+        )
+        for registration_id in upcoming:
+            registration_cancel(registration_id=registration_id)
+        CalendarFeed.objects.filter(user=user).delete()
+    return len(upcoming)
+
+
 # --- Feedback -----------------------------------------------------------------
 
 

@@ -5,5 +5,5 @@ class TrainingConfig(AppConfig):
     name = "training"
 
     def ready(self):
-        # Registers the scheduled emails, personal-data specs and calendar source.
-        from . import calendar, privacy, schedules  # noqa: F401
+        # Registers the scheduled emails, personal-data specs, calendar source and membership-end handler.
+        from . import calendar, membership, privacy, schedules  # noqa: F401

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from members.access import membership_current_q
 from network_portal.schedules import Recipient, Schedule, register, shift
 from network_portal.services import notify
 
@@ -28,6 +29,7 @@ def _reminder_recipients(days: int):
         # Someone who booked after the reminder was due has just had a confirmation; skip them.
         bookings = (
             session.bookings.confirmed()
+            .filter(membership_current_q("member__user"))
             .annotate(confirmed_at=Coalesce("promoted_at", "created_at"))
             .filter(confirmed_at__lte=due)
             .select_related("member__user")
@@ -68,7 +70,9 @@ def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, ski
 
 def _feedback_recipients(session: Session):
     bookings = (
-        session.bookings.attended().filter(feedback__isnull=True, member__isnull=False).select_related("member__user")
+        session.bookings.attended()
+        .filter(membership_current_q("member__user"), feedback__isnull=True)
+        .select_related("member__user")
     )
     return [_recipient(booking) for booking in bookings]
 
@@ -92,7 +96,7 @@ def _followup_recipients(wave: str):
         bookings = (
             session.bookings.attended()
             .exclude(follow_ups__wave=wave)
-            .filter(member__user__is_active=True)
+            .filter(membership_current_q("member__user"))
             .select_related("member__user")
         )
         return [_recipient(booking) for booking in bookings]

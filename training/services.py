@@ -131,6 +131,21 @@ def booking_cancel(*, booking: Booking, now: datetime | None = None) -> list[Boo
     return promoted
 
 
+def bookings_end_for_user(*, user, now: datetime) -> int:
+    """The person's membership ended: cancel their bookings on sessions still
+    to come, each freed seat going to the first person waiting (who is
+    emailed). Attended and past bookings stay for the figures. Returns how many
+    bookings were cancelled."""
+    with transaction.atomic():
+        # Session order, so two of these never wait on each other's locks.
+        upcoming = list(
+            Booking.objects.active().filter(member__user=user, session__starts_at__gt=now).order_by("session_id")
+        )
+        for booking in upcoming:
+            booking_cancel(booking=booking, now=now)
+    return len(upcoming)
+
+
 def session_save(*, session: Session, now: datetime | None = None) -> list[Booking]:
     """Save a session edited by staff. A change of time or place bumps the
     calendar SEQUENCE; new seats go to the waiting list, first come first
