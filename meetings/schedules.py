@@ -53,6 +53,9 @@ for days in (7, 1):
             recipients=_registered,
             send=partial(services.reminder_send, days=days),
             expires=_until_start,
+            superseded_by=-timedelta(days=1) if days == 7 else None,
+            rescheduled_field="rescheduled_at",
+            passes_now=True,
         )
     )
 

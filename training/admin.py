@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import models
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
@@ -10,6 +11,7 @@ from django.utils import timezone
 from members.models import Member
 from network_portal import admin_counts, audit
 from network_portal.csv_export import csv_response
+from network_portal.event_changes import ChangeRefused
 
 from . import services
 from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session
@@ -97,6 +99,24 @@ class BookMemberForm(forms.Form):
         return email
 
 
+class SessionAdminForm(forms.ModelForm):
+    def _post_clean(self):
+        # The instance holds the edited values only after the model form's own cleaning.
+        super()._post_clean()
+        if self.instance.pk is not None and not self.errors:
+            try:
+                services.session_change_check(session=self.instance)
+            except ChangeRefused as refusal:
+                self.add_error(None, refusal.message)
+
+
+class CancelSessionForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (included in the email to everyone booked, and shown on their My training page)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 @admin.register(Session)
 class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
     list_display = ["course", "place", "starts_at", "mode", "status", "capacity", "confirmed", "waitlisted", "seats"]
@@ -106,7 +126,8 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
     search_fields = ["course__title", "council__name", "venue"]
     readonly_fields = ["sequence", "created_at"]
     inlines = [BookingInline]
-    actions = ["export_register"]
+    form = SessionAdminForm
+    actions = ["export_register", "cancel_with_notices"]
     change_form_template = "training/admin/session_change_form.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -136,6 +157,28 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
             self.message_user(
                 request, f"{len(promoted)} person(s) moved from the waiting list into new seats and emailed."
             )
+
+    @admin.action(description="Cancel the selected sessions and tell everyone booked")
+    def cancel_with_notices(self, request, queryset):
+        form = CancelSessionForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            sent = 0
+            for session in queryset:
+                try:
+                    sent += services.session_cancel(session_id=session.pk, reason=form.cleaned_data["reason"])
+                except ChangeRefused as refusal:
+                    self.message_user(request, refusal.message, messages.ERROR)
+            self.message_user(request, f"Cancelled; {sent} email(s) queued.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cancel training sessions",
+            "sessions": queryset.with_counts(),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "training/admin/cancel_confirmation.html", context)
 
     def get_urls(self):
         book = self.admin_site.admin_view(self.book_member_view)

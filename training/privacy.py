@@ -50,6 +50,8 @@ register(
             "booking_deadline",
             "status",
             "sequence",
+            "rescheduled_at",
+            "cancellation_reason",
             "created_at",
         ),
     )

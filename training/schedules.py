@@ -4,11 +4,12 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from members.access import membership_current_q
-from network_portal.schedules import Recipient, Schedule, register, shift
+from network_portal.schedules import Recipient, Schedule, register, shift, time_left_phrase
 from network_portal.services import notify
 
 from . import services
@@ -55,7 +56,7 @@ def _notify_booking(*, template, kind, event, recipient, dedupe_key, skip_reason
     )
 
 
-def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str):
+def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str, now):
     return _notify_booking(
         template="training-reminder",
         kind="training-reminder",
@@ -65,6 +66,7 @@ def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, ski
         skip_reason=skip_reason,
         reason="You get this email because you are booked on this training session.",
         days=recipient.context["days"],
+        time_left=time_left_phrase(event.starts_at, now),
     )
 
 
@@ -133,6 +135,9 @@ for days in (7, 1):
             events=_sessions_going_ahead,
             recipients=_reminder_recipients(days),
             send=_send_reminder,
+            superseded_by=-timedelta(days=1) if days == 7 else None,
+            rescheduled_field="rescheduled_at",
+            passes_now=True,
         )
     )
 
@@ -144,9 +149,11 @@ register(
         anchor="ends_at",
         offset=timedelta(hours=2),
         events=_sessions_going_ahead,
-        # Attendance is often marked a few days late; the survey follows when it is.
+        # Attendance is often marked late; the survey follows whenever it is,
+        # for sessions up to TRAINING_SURVEY_MAX_AGE_DAYS old.
         recipients=_feedback_recipients,
         send=_send_feedback_request,
+        lookback=lambda: timedelta(days=settings.TRAINING_SURVEY_MAX_AGE_DAYS),
     )
 )
 

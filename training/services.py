@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from members.models import Member
-from network_portal import caching, ics
+from network_portal import caching, event_changes, ics
 from network_portal.services import Attachment, notify
 from network_portal.signing import make_token
 
@@ -114,7 +114,7 @@ def booking_cancel(*, booking: Booking, now: datetime | None = None) -> list[Boo
         session = _lock_session(booking.session_id)
         now = now or timezone.now()
         locked = Booking.objects.select_for_update().get(pk=booking.pk)
-        if locked.status == Booking.Status.CANCELLED:
+        if locked.status in Booking.CANCELLED_STATUSES:
             raise BookingRefused("This booking is already cancelled.", code="already-cancelled")
         if session.starts_at <= now:
             raise BookingRefused(
@@ -147,9 +147,11 @@ def bookings_end_for_user(*, user, now: datetime) -> int:
 
 
 def session_save(*, session: Session, now: datetime | None = None) -> list[Booking]:
-    """Save a session edited by staff. A change of time or place bumps the
-    calendar SEQUENCE; new seats go to the waiting list, first come first
-    served. Returns the bookings promoted."""
+    """Save a session edited by staff. A change of time, place, mode or joining
+    link bumps the calendar SEQUENCE and emails everyone booked or waiting an
+    updated calendar file; new seats go to the waiting list, first come first
+    served. Returns the bookings promoted. A past or cancelled session's time
+    and place cannot change (ChangeRefused, nothing saved, nobody emailed)."""
     with transaction.atomic():
         # Status, council and times all feed the coverage map.
         caching.invalidate(caching.COVERAGE)
@@ -158,10 +160,96 @@ def session_save(*, session: Session, now: datetime | None = None) -> list[Booki
             return []
         before = _lock_session(session.pk)
         now = now or timezone.now()
-        if any(getattr(before, f) != getattr(session, f) for f in ("starts_at", "ends_at", "mode", "venue")):
-            session.sequence = before.sequence + 1
+        changed = session_change_check(session=session, before=before, now=now)
+        session.sequence, session.rescheduled_at = before.sequence, before.rescheduled_at
+        if changed:
+            session.sequence, session.rescheduled_at = before.sequence + 1, now
         session.save()
+        if changed and session.status != Session.Status.DRAFT:
+            _tell_everyone_booked(session, changed=event_changes.field_labels(Session, changed))
         return _promote_waiting(session, now)
+
+
+def session_change_check(*, session: Session, before: Session | None = None, now: datetime | None = None) -> list[str]:
+    """The CHANGE_FIELDS staff changed on this edited (unsaved) session.
+    Raises ChangeRefused when the change is not allowed."""
+    before = before or Session.objects.select_related("course", "council").get(pk=session.pk)
+    changed = event_changes.changed_fields(before, session, Session.CHANGE_FIELDS)
+    if changed:
+        event_changes.change_refusal(
+            title=str(before),
+            cancelled=before.status == Session.Status.CANCELLED,
+            ended=before.ends_at <= (now or timezone.now()),
+            cancelling=False,
+        )
+    if session.status == Session.Status.CANCELLED and before.status != Session.Status.CANCELLED:
+        raise event_changes.ChangeRefused("Cancel a session with the “Cancel” action, so everyone booked is told.")
+    return changed
+
+
+def session_cancel(*, session_id: int, reason: str, now: datetime | None = None) -> int:
+    """Cancel a session for everyone: bookings become "cancelled by the
+    organiser" and each person booked or waiting gets one email, with the
+    reason and a calendar file that removes the entry. Returns emails queued."""
+    reason = reason.strip()
+    with transaction.atomic():
+        session = _lock_session(session_id)
+        now = now or timezone.now()
+        event_changes.change_refusal(
+            title=str(session),
+            cancelled=session.status == Session.Status.CANCELLED,
+            ended=session.ends_at <= now,
+            cancelling=True,
+        )
+        caching.invalidate(caching.COVERAGE)
+        people = list(session.bookings.active().select_related("member__user").order_by("pk"))
+        session.status = Session.Status.CANCELLED
+        session.cancellation_reason = reason
+        session.sequence += 1
+        session.save(update_fields=["status", "cancellation_reason", "sequence"])
+        session.bookings.filter(pk__in=[b.pk for b in people]).update(
+            status=Booking.Status.ORGANISER_CANCELLED, cancelled_at=now
+        )
+        return _tell_everyone_booked(session, changed=[], bookings=people)
+
+
+def _attendee(session: Session, booking: Booking, *, cancelled: bool) -> event_changes.Attendee:
+    # Statuses as they were before a cancellation: it decides who had the joining link.
+    was_waiting = booking.status == Booking.Status.WAITLISTED
+    joining = not was_waiting and not cancelled
+    return event_changes.Attendee(
+        user=booking.member.user,
+        key=f"booking:{booking.pk}",
+        context={"booking": booking, "was_waiting": was_waiting, "show_joining_link": joining and session.is_online},
+        calendar_event=session_calendar_event(session, with_joining_link=joining),
+    )
+
+
+def _tell_everyone_booked(session: Session, *, changed: list[str], bookings=None) -> int:
+    cancelled = session.status == Session.Status.CANCELLED
+    if bookings is None:
+        bookings = session.bookings.active().select_related("member__user").order_by("pk")
+    people = [_attendee(session, booking, cancelled=cancelled) for booking in bookings if booking.member_id]
+    event_changes.pending_reminders_skip(
+        key_prefixes=[f"training-reminder:session:{session.pk}:"],
+        reason=f"session {session.pk} changed (calendar sequence {session.sequence})",
+    )
+    return event_changes.notices_send(
+        event=session,
+        sequence=session.sequence,
+        people=people,
+        template="training-session-cancelled" if cancelled else "training-session-changed",
+        kind="training-session-cancelled" if cancelled else "training-session-changed",
+        cancelled=cancelled,
+        filename=f"training-session-{session.pk}.ics",
+        context={
+            "session": session,
+            "course": session.course,
+            "changed": changed,
+            "session_url": reverse("training:session-detail", kwargs={"pk": session.pk}),
+            "reason": "You get this email because you booked, or joined the waiting list for, this training session.",
+        },
+    )
 
 
 def booking_mark_attendance(*, booking_ids: Iterable[int], attended: str, now: datetime | None = None) -> int:
