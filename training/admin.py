@@ -89,6 +89,12 @@ class AttendanceFilter(admin.SimpleListFilter):
 
 class BookMemberForm(forms.Form):
     email = forms.EmailField(label="Member's email address")
+    audience_override_reason = forms.CharField(
+        label="Reason for booking outside the course's audience",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only needed when the member's role is not in the course's audience. It is recorded.",
+    )
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
@@ -191,9 +197,14 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
         form = BookMemberForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                booking = services.booking_create(member=form.member, session=session, booked_by=request.user)
+                booking = services.booking_create(
+                    member=form.member,
+                    session=session,
+                    booked_by=request.user,
+                    audience_override_reason=form.cleaned_data["audience_override_reason"],
+                )
             except services.BookingRefused as refusal:
-                form.add_error("email", refusal.message)
+                form.add_error("audience_override_reason" if refusal.code == "audience" else "email", refusal.message)
             else:
                 self.message_user(request, f"{form.member} is {booking.get_status_display().lower()}.")
                 return redirect("admin:training_session_change", session.pk)
@@ -258,6 +269,7 @@ class BookingAdmin(EvidenceLinksMixin, admin.ModelAdmin):
         "promoted_at",
         "cancelled_at",
         "booked_by",
+        "audience_override_reason",
         "anonymised_at",
     ]
     actions = ["mark_attended", "mark_no_show", "cancel_bookings"]

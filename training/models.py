@@ -38,6 +38,23 @@ class Course(models.Model):
     def get_absolute_url(self):
         return reverse("training:course-detail", kwargs={"slug": self.slug})
 
+    def admits(self, role: str) -> bool:
+        """Whether a member with this role is in the course's audience."""
+        return role in AUDIENCE_ROLES[self.audience]
+
+
+# Who each audience admits. Health and care partners are in none: staff may
+# still book one onto a course, with a recorded reason.
+AUDIENCE_ROLES = {
+    Course.Audience.COUNCILLORS: {Member.Role.COUNCILLOR},
+    Course.Audience.OFFICERS: {Member.Role.OFFICER},
+    Course.Audience.BOTH: {Member.Role.COUNCILLOR, Member.Role.OFFICER},
+}
+
+
+def audiences_admitting(role: str) -> list[str]:
+    return [audience for audience, roles in AUDIENCE_ROLES.items() if role in roles]
+
     @property
     def outcome_list(self) -> list[str]:
         return [line.strip(" -*\t") for line in self.learning_outcomes.splitlines() if line.strip(" -*\t")]
@@ -234,6 +251,9 @@ class Booking(models.Model):
         blank=True,
         related_name="+",
         help_text="Staff who booked on the member's behalf.",
+    )
+    audience_override_reason = models.TextField(
+        blank=True, help_text="Why staff booked a member outside the course's audience."
     )
 
     objects = BookingQuerySet.as_manager()

@@ -9,12 +9,14 @@ from members.privacy import PersonalData, register
 
 
 def _erase_booking(booking) -> None:
-    # A booking holds no personal text, but a deleted account must not keep a
-    # seat: cancelling frees it for the next person waiting.
+    # A deleted account must not keep a seat: cancelling frees it for the next
+    # person waiting. Staff's note on why they booked the member goes too.
     from .services import booking_cancel
 
     if booking.is_active and booking.session.starts_at > timezone.now():
         booking_cancel(booking=booking)
+    if booking.audience_override_reason:
+        type(booking).objects.filter(pk=booking.pk).update(audience_override_reason="")
 
 
 register(
@@ -60,6 +62,7 @@ register(
     PersonalData(
         model="training.Booking",
         owner="member__user",
+        personal=("audience_override_reason",),
         kept=(
             "session",
             "member",

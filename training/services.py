@@ -20,7 +20,7 @@ from network_portal import caching, event_changes, ics
 from network_portal.services import Attachment, notify
 from network_portal.signing import make_token
 
-from .models import Booking, Feedback, FollowUp, ResearchExportLog, Session
+from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session, audiences_admitting
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +75,28 @@ class FeedbackRefused(Refused):
 # --- Booking ---------------------------------------------------------------
 
 
-def booking_create(*, member: Member, session: Session, booked_by=None, now: datetime | None = None) -> Booking:
-    """Confirm a seat, or join the waiting list when the session is full."""
+def booking_create(
+    *,
+    member: Member,
+    session: Session,
+    booked_by=None,
+    audience_override_reason: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Confirm a seat, or join the waiting list when the session is full.
+    A member outside the course's audience is refused, unless staff book on
+    their behalf (booked_by) and give a reason, which is recorded."""
+    audience_override_reason = audience_override_reason.strip()
     with transaction.atomic():
         locked = _lock_session(session.pk)
         # Read the clock only once the lock is held, so created_at follows the
         # order in which bookings really took their turn: that order is the queue.
         now = now or timezone.now()
         _check_can_book(member=member, session=locked, now=now)
+        if locked.course.admits(member.role):
+            audience_override_reason = ""
+        elif booked_by is None or not audience_override_reason:
+            raise BookingRefused(_audience_refusal(member, locked, now, staff=booked_by is not None), code="audience")
         confirmed = locked.bookings.confirmed().count()
         status = Booking.Status.CONFIRMED if confirmed < locked.capacity else Booking.Status.WAITLISTED
         try:
@@ -96,6 +110,7 @@ def booking_create(*, member: Member, session: Session, booked_by=None, now: dat
                     status=status,
                     created_at=now,
                     booked_by=booked_by,
+                    audience_override_reason=audience_override_reason,
                 )
         except IntegrityError as exc:
             raise BookingRefused(_ALREADY_BOOKED, code="already-booked") from exc
@@ -283,7 +298,9 @@ def bookings_anonymise(*, ended_before: datetime, now: datetime | None = None) -
         if not due:
             return 0
         stand_ins = _trainee_stand_ins(due)
-        Booking.objects.filter(pk__in=due).update(member=None, booked_by=None, anonymised_at=now)
+        Booking.objects.filter(pk__in=due).update(
+            member=None, booked_by=None, audience_override_reason="", anonymised_at=now
+        )
         Booking.objects.filter(pk__in=stand_ins).update(counted_as_trainee=True)
         caching.invalidate(caching.COVERAGE)
     return len(due)
@@ -319,6 +336,34 @@ def _lock_session(session_id: int) -> Session:
 
 
 _ALREADY_BOOKED = "You have already booked a place on this session."
+
+
+def _audience_refusal(member: Member, session: Session, now: datetime, *, staff: bool) -> str:
+    course = session.course
+    message = f"{course.title} is for {course.get_audience_display().lower()} only"
+    message += f", and {'this member is' if staff else 'you are'} {_role_phrase(member)}."
+    if staff:
+        return message + " To book them anyway, give a reason: it is recorded with the booking."
+    fitting = courses_for_role(member.role, now=now)
+    if fitting:
+        titles = ", ".join(c.title for c in fitting)
+        return message + f" Courses open to you: {titles}."
+    return message + " There are no upcoming courses for your role yet: the Thrive LDN team can tell you more."
+
+
+def _role_phrase(member: Member) -> str:
+    label = member.get_role_display().lower()
+    return f"{'an' if label[0] in 'aeiou' else 'a'} {label}"
+
+
+def courses_for_role(role: str, *, now: datetime | None = None) -> list[Course]:
+    """Courses whose audience includes this role and that have a session open for booking."""
+    upcoming = Session.objects.filter(status=Session.Status.PUBLISHED, starts_at__gt=now or timezone.now())
+    return list(
+        Course.objects.filter(audience__in=audiences_admitting(role), sessions__in=upcoming)
+        .distinct()
+        .order_by("title")
+    )
 
 
 def _check_can_book(*, member: Member, session: Session, now: datetime) -> None:
