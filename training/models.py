@@ -42,19 +42,6 @@ class Course(models.Model):
         """Whether a member with this role is in the course's audience."""
         return role in AUDIENCE_ROLES[self.audience]
 
-
-# Who each audience admits. Health and care partners are in none: staff may
-# still book one onto a course, with a recorded reason.
-AUDIENCE_ROLES = {
-    Course.Audience.COUNCILLORS: {Member.Role.COUNCILLOR},
-    Course.Audience.OFFICERS: {Member.Role.OFFICER},
-    Course.Audience.BOTH: {Member.Role.COUNCILLOR, Member.Role.OFFICER},
-}
-
-
-def audiences_admitting(role: str) -> list[str]:
-    return [audience for audience, roles in AUDIENCE_ROLES.items() if role in roles]
-
     @property
     def outcome_list(self) -> list[str]:
         return [line.strip(" -*\t") for line in self.learning_outcomes.splitlines() if line.strip(" -*\t")]
@@ -68,6 +55,19 @@ def audiences_admitting(role: str) -> list[str]:
         if minutes:
             parts.append(f"{minutes} minutes")
         return " ".join(parts)
+
+
+# Who each audience admits. Health and care partners are in none: staff may
+# still book one onto a course, with a recorded reason.
+AUDIENCE_ROLES = {
+    Course.Audience.COUNCILLORS: {Member.Role.COUNCILLOR},
+    Course.Audience.OFFICERS: {Member.Role.OFFICER},
+    Course.Audience.BOTH: {Member.Role.COUNCILLOR, Member.Role.OFFICER},
+}
+
+
+def audiences_admitting(role: str) -> list[str]:
+    return [audience for audience, roles in AUDIENCE_ROLES.items() if role in roles]
 
 
 class SessionQuerySet(models.QuerySet):
