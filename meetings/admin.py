@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from network_portal import audit
 from network_portal.csv_export import csv_response
+from network_portal.event_changes import ChangeRefused
 
 from . import services
 from .forms import CancelMeetingForm, MeetingAdminForm, PaperAdminForm
@@ -223,7 +224,7 @@ class MeetingAdmin(admin.ModelAdmin):
         for meeting in queryset:
             try:
                 result = service(meeting_id=meeting.pk)
-            except services.MeetingError as error:
+            except (services.MeetingError, ChangeRefused) as error:
                 self.message_user(request, error.message, messages.ERROR)
                 continue
             total += result if count_results else int(bool(result))

@@ -51,13 +51,17 @@ def registration_ics(registration: Registration) -> bytes:
 
 
 def _my_meetings(user) -> list[CalendarEvent]:
+    # A meeting the organisers cancelled stays, marked cancelled, so the
+    # calendar app shows the cancellation rather than silently dropping it.
     registrations = (
-        Registration.objects.registered()
+        Registration.objects.filter(
+            status__in=[Registration.Status.REGISTERED, Registration.Status.ORGANISER_CANCELLED]
+        )
         .filter(user=user, meeting__ends_at__gte=timezone.now() - FEED_HISTORY)
         .exclude(meeting__status=Meeting.Status.DRAFT)
         .select_related("meeting")
     )
-    return [meeting_event(r.meeting, include_joining=r.sees_joining_link) for r in registrations]
+    return [meeting_event(r.meeting, include_joining=r.sees_joining_link and r.is_registered) for r in registrations]
 
 
 calendar_sources.register(_my_meetings)

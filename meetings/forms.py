@@ -1,10 +1,11 @@
 from django import forms
 
 from network_portal import uploads
+from network_portal.event_changes import ChangeRefused
 from network_portal.uploads import FileOrLinkForm, UploadField
 
 from .models import Feedback, Meeting, Paper, Registration
-from .services import RESERVED_SLUGS
+from .services import RESERVED_SLUGS, meeting_change_check
 
 WAITLIST = "waitlist"
 
@@ -135,6 +136,15 @@ class MeetingAdminForm(forms.ModelForm):
             "recording_url",
             "cancellation_reason",
         ]
+
+    def _post_clean(self):
+        # The instance holds the edited values only after the model form's own cleaning.
+        super()._post_clean()
+        if self.instance.pk is not None and not self.errors:
+            try:
+                meeting_change_check(meeting=self.instance)
+            except ChangeRefused as refusal:
+                self.add_error(None, refusal.message)
 
     def clean_slug(self):
         slug = self.cleaned_data["slug"]

@@ -98,6 +98,8 @@ class Meeting(models.Model):
     recording_url = models.URLField("recording link", max_length=500, blank=True)
     # iCalendar SEQUENCE: bumped by the service whenever time or place changes.
     sequence = models.PositiveIntegerField(default=0, editable=False)
+    # When staff last changed the time or place: reminders due before it are not sent.
+    rescheduled_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -185,7 +187,7 @@ class Meeting(models.Model):
 
 class RegistrationQuerySet(models.QuerySet):
     def active(self):
-        return self.exclude(status=Registration.Status.CANCELLED)
+        return self.exclude(status__in=Registration.CANCELLED_STATUSES)
 
     def registered(self):
         return self.filter(status=Registration.Status.REGISTERED)
@@ -216,6 +218,10 @@ class Registration(models.Model):
         REGISTERED = "registered", "Registered"
         WAITLISTED = "waitlisted", "On the in-person waiting list"
         CANCELLED = "cancelled", "Cancelled"
+        # The organisers cancelled the meeting: not the member's own choice.
+        ORGANISER_CANCELLED = "organiser_cancelled", "Cancelled by the organiser"
+
+    CANCELLED_STATUSES = (Status.CANCELLED, Status.ORGANISER_CANCELLED)
 
     class Attendance(models.TextChoices):
         UNKNOWN = "unknown", "Not recorded"
@@ -240,11 +246,11 @@ class Registration(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["meeting", "user"],
-                condition=~Q(status="cancelled"),
+                condition=~Q(status__in=["cancelled", "organiser_cancelled"]),
                 name="meeting_one_active_registration_per_user",
             ),
             models.CheckConstraint(
-                condition=Q(status="registered") | Q(status="cancelled") | Q(mode="in_person"),
+                condition=Q(status__in=["registered", "cancelled", "organiser_cancelled"]) | Q(mode="in_person"),
                 name="registration_only_in_person_waits",
             ),
         ]

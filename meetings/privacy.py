@@ -32,6 +32,7 @@ register(
             "minutes_published_at",
             "recording_url",
             "sequence",
+            "rescheduled_at",
             "created_at",
             "updated_at",
         ),

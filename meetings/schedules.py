@@ -5,6 +5,7 @@ makes every one of them go out once per registration."""
 from datetime import timedelta
 from functools import partial
 
+from members.access import membership_current_q
 from network_portal.schedules import Recipient, Schedule, register
 
 from . import services
@@ -16,12 +17,18 @@ def _published_meetings():
 
 
 def _registered(meeting: Meeting):
-    registrations = meeting.registrations.registered().select_related("user", "meeting")
+    registrations = (
+        meeting.registrations.registered().filter(membership_current_q("user")).select_related("user", "meeting")
+    )
     return [Recipient(user=r.user, subject_id=r.user_id, context={"registration": r}) for r in registrations]
 
 
 def _survey_recipients(meeting: Meeting):
-    registrations = Registration.objects.survey_recipients(meeting).select_related("user", "meeting")
+    registrations = (
+        Registration.objects.survey_recipients(meeting)
+        .filter(membership_current_q("user"))
+        .select_related("user", "meeting")
+    )
     return [Recipient(user=r.user, subject_id=r.user_id, context={"registration": r}) for r in registrations]
 
 
@@ -46,6 +53,9 @@ for days in (7, 1):
             recipients=_registered,
             send=partial(services.reminder_send, days=days),
             expires=_until_start,
+            superseded_by=-timedelta(days=1) if days == 7 else None,
+            rescheduled_field="rescheduled_at",
+            passes_now=True,
         )
     )
 

@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from members.access import is_approved_member
-from network_portal import caching, uploads
+from network_portal import caching, event_changes, uploads
 from network_portal.ics import LONDON
+from network_portal.schedules import time_left_phrase
 from network_portal.services import Attachment, absolute_url, notify
 from network_portal.signing import make_token
 
-from .calendar import meeting_ics, registration_ics
+from .calendar import meeting_event, registration_ics
 from .models import CalendarFeed, Feedback, Meeting, Paper, Registration, new_feed_token
 
 FEEDBACK_PURPOSE = "meeting-feedback"
@@ -67,12 +68,13 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
             meeting.save()
             return meeting
         before = Meeting.objects.select_for_update().get(pk=meeting.pk)
-        changed = [f for f in Meeting.TIME_AND_PLACE_FIELDS if getattr(before, f) != getattr(meeting, f)]
+        changed = meeting_change_check(meeting=meeting, before=before)
         meeting.sequence = before.sequence + 1 if changed else before.sequence
+        meeting.rescheduled_at = timezone.now() if changed else before.rescheduled_at
         meeting.status = before.status  # status moves only through publish and cancel
         meeting.save()
-        if changed and meeting.status == Meeting.Status.PUBLISHED and not meeting.has_ended:
-            _send_change_notices(meeting, changed)
+        if changed and meeting.status == Meeting.Status.PUBLISHED:
+            _tell_everyone_registered(meeting, changed=event_changes.field_labels(Meeting, changed))
         if meeting.status == Meeting.Status.PUBLISHED:
             _fill_in_person_seats(meeting)
     return meeting
@@ -106,6 +108,18 @@ def _paper_file_in_use(name: str) -> bool:
     return Paper.objects.filter(file=name).exists()
 
 
+def meeting_change_check(*, meeting: Meeting, before: Meeting | None = None) -> list[str]:
+    """The time and place fields staff changed on this edited (unsaved) meeting.
+    Raises ChangeRefused for a change to a past or cancelled meeting."""
+    before = before or Meeting.objects.get(pk=meeting.pk)
+    changed = event_changes.changed_fields(before, meeting, Meeting.TIME_AND_PLACE_FIELDS)
+    if changed and before.status != Meeting.Status.DRAFT:
+        event_changes.change_refusal(
+            title=before.title, cancelled=before.is_cancelled, ended=before.has_ended, cancelling=False
+        )
+    return changed
+
+
 def meeting_publish(*, meeting_id: int) -> bool:
     with transaction.atomic():
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
@@ -120,30 +134,24 @@ def meeting_publish(*, meeting_id: int) -> bool:
 
 
 def meeting_cancel(*, meeting_id: int, reason: str = "") -> int:
-    """Cancel the meeting and tell everyone registered or waiting. Returns notices queued."""
+    """Cancel the meeting and tell everyone registered or waiting; their
+    registrations become "cancelled by the organiser". Returns notices queued.
+    Cancelling a cancelled or past meeting raises ChangeRefused."""
     with transaction.atomic():
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
-        if meeting.is_cancelled:
-            return 0
-        if meeting.has_ended:
-            raise MeetingError(f"{meeting.title} has already taken place, so it cannot be cancelled.")
+        event_changes.change_refusal(
+            title=meeting.title, cancelled=meeting.is_cancelled, ended=meeting.has_ended, cancelling=True
+        )
+        people = list(meeting.registrations.active().select_related("user").order_by("pk"))
         meeting.status = Meeting.Status.CANCELLED
         meeting.cancellation_reason = reason.strip()
         meeting.sequence += 1
         meeting.save(update_fields=["status", "cancellation_reason", "sequence", "updated_at"])
         caching.invalidate(caching.NEXT_MEETINGS)
-        ics = meeting_ics(meeting, include_joining=False)
-        sent = 0
-        for registration in meeting.registrations.active().select_related("user"):
-            sent += _notify_registration(
-                registration,
-                template="meeting-cancelled",
-                kind="meeting-cancelled",
-                key=f"meeting-cancelled:meeting:{meeting.pk}:registration:{registration.pk}",
-                reason="You registered for this meeting.",
-                ics=ics,
-            )
-    return sent
+        meeting.registrations.filter(pk__in=[r.pk for r in people]).update(
+            status=Registration.Status.ORGANISER_CANCELLED, cancelled_at=timezone.now()
+        )
+        return _tell_everyone_registered(meeting, changed=[], registrations=people)
 
 
 def meeting_duplicate_next_quarter(*, meeting_id: int) -> Meeting:
@@ -268,6 +276,24 @@ def registration_waitlist_position(*, registration: Registration) -> int | None:
     return Registration.objects.waitlisted().filter(at_or_ahead, meeting_id=registration.meeting_id).count()
 
 
+def registrations_end_for_user(*, user, now) -> int:
+    """The person's membership ended: cancel their registrations for meetings
+    still to come (each freed seat goes to the waiting list, who are emailed)
+    and revoke their calendar feed. Past registrations stay for the figures.
+    Returns how many registrations were cancelled."""
+    with transaction.atomic():
+        upcoming = list(
+            Registration.objects.active()
+            .filter(user=user, meeting__starts_at__gt=now)
+            .order_by("meeting_id")
+            .values_list("pk", flat=True)
+        )
+        for registration_id in upcoming:
+            registration_cancel(registration_id=registration_id)
+        CalendarFeed.objects.filter(user=user).delete()
+    return len(upcoming)
+
+
 # --- Feedback -----------------------------------------------------------------
 
 
@@ -313,7 +339,7 @@ def calendar_feed_regenerate(*, user) -> CalendarFeed:
 # --- Scheduled email (called by the scan in network_portal.schedules) ----------
 
 
-def reminder_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: str = "", days: int):
+def reminder_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: str = "", days: int, now=None):
     registration = recipient.context["registration"]
     return notify(
         template="meeting-reminder",
@@ -326,6 +352,7 @@ def reminder_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: st
             "meeting": event,
             "registration": registration,
             "days": days,
+            "time_left": time_left_phrase(event.starts_at, now or timezone.now()),
             "reason": "You registered for this meeting.",
         },
     )
@@ -426,18 +453,33 @@ def _send_registration_email(registration: Registration) -> None:
     )
 
 
-def _send_change_notices(meeting: Meeting, changed: list[str]) -> None:
-    labels = [str(Meeting._meta.get_field(name).verbose_name) for name in changed]
-    for registration in meeting.registrations.active().select_related("user"):
-        _notify_registration(
-            registration,
-            template="meeting-changed",
-            kind="meeting-changed",
-            key=f"meeting-changed:meeting:{meeting.pk}:registration:{registration.pk}:seq{meeting.sequence}",
-            reason="You registered for this meeting.",
-            context={"changed": labels},
-            ics=registration_ics(registration) if registration.is_registered else None,
+def _tell_everyone_registered(meeting: Meeting, *, changed: list[str], registrations=None) -> int:
+    if registrations is None:
+        registrations = meeting.registrations.active().select_related("user").order_by("pk")
+    cancelled = meeting.is_cancelled
+    people = [
+        event_changes.Attendee(
+            user=registration.user,
+            key=f"registration:{registration.pk}",
+            context={"registration": registration},
+            calendar_event=meeting_event(meeting, include_joining=registration.sees_joining_link and not cancelled),
         )
+        for registration in registrations
+    ]
+    event_changes.pending_reminders_skip(
+        key_prefixes=[f"reminder:meeting:{meeting.pk}:"],
+        reason=f"meeting {meeting.pk} changed (calendar sequence {meeting.sequence})",
+    )
+    return event_changes.notices_send(
+        event=meeting,
+        sequence=meeting.sequence,
+        people=people,
+        template="meeting-cancelled" if cancelled else "meeting-changed",
+        kind="meeting-cancelled" if cancelled else "meeting-changed",
+        cancelled=cancelled,
+        filename=f"{meeting.slug}.ics",
+        context={"meeting": meeting, "changed": changed, "reason": "You registered for this meeting."},
+    )
 
 
 def _notify_registration(

@@ -8,7 +8,10 @@ from functools import wraps
 
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
 from django.template.response import TemplateResponse
+
+from .models import Member
 
 
 def is_approved_member(user) -> bool:
@@ -18,6 +21,15 @@ def is_approved_member(user) -> bool:
         return True
     member = getattr(user, "member", None)
     return member is not None and member.is_approved
+
+
+def membership_current_q(user_path: str) -> Q:
+    """A filter over a path to the User (e.g. "member__user") keeping people
+    whose membership has not ended: the login is active and the member was
+    neither rejected nor became a former councillor. Scheduled email uses it,
+    so nothing goes to someone whose membership is over."""
+    ended = Q(**{f"{user_path}__member__status__in": Member.ENDED_STATUSES})
+    return Q(**{f"{user_path}__is_active": True}) & ~ended
 
 
 def membership_refused(request):

@@ -39,6 +39,16 @@ class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
+    def save_model(self, request, obj, form, change):
+        # Switching a login off goes through the service, which also ends the
+        # member's bookings, registrations, scheduled email and calendar feed.
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            services.user_deactivate(user=obj)
+
 
 class AppointmentInline(admin.TabularInline):
     model = Appointment

@@ -183,6 +183,9 @@ class Member(models.Model):
         REJECTED = "rejected", "Not approved"
         FORMER = "former", "Former councillor"
 
+    # Statuses in which the person no longer has the network's access.
+    ENDED_STATUSES = (Status.REJECTED, Status.FORMER)
+
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="member")
     role = models.CharField(max_length=20, choices=Role.choices)
     council = models.ForeignKey(Council, on_delete=models.PROTECT, null=True, blank=True, related_name="members")

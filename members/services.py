@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from network_portal.models import OutboxEmail
 from network_portal.privacy import ERASED_DOMAIN
-from network_portal.services import notify
+from network_portal.services import notify, outbox_skip_pending
 from network_portal.signing import make_token
 
-from . import privacy
+from . import membership_end, privacy
 from .consents import SIGNUP_KINDS, WORDINGS
 from .models import ConsentRecord, ContactEnquiry, Council, DataExport, Member, Reconfirmation, User
 
@@ -133,6 +133,7 @@ def member_reject(*, member: Member, reason: str) -> bool:
         if member.status == Member.Status.REJECTED:
             return False
         _set_status(member, Member.Status.REJECTED, reason=reason)
+        _end_access(member.user, reason="the membership application was not approved")
         notify(
             template="member-rejected",
             to_email=member.user.email,
@@ -214,6 +215,8 @@ def member_erase(*, user: User) -> dict[str, int]:
     feedback survive."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
+        # Before anonymising, so seats are handed on while the bookings are still whole.
+        _end_access(user, reason="the member deleted their account")
         touched = privacy.erase_user(user)
         _end_sessions(user.pk)
     logger.info("Erased user %s: %s", user.pk, touched)
@@ -310,6 +313,34 @@ def _make_former(member: Member) -> None:
     # Only a serving member becomes alumni: a rejected applicant stays rejected.
     if member.status == Member.Status.APPROVED:
         _set_status(member, Member.Status.FORMER, reason="")
+        _end_access(member.user, reason="the councillor no longer serves")
+
+
+# --- Membership end ---------------------------------------------------------------
+
+
+def user_deactivate(*, user: User) -> bool:
+    """Staff switch a login off. Its sessions end, and so does its access:
+    future bookings and registrations, scheduled email, the calendar feed.
+    Returns False if the login was already inactive."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.is_active:
+            return False
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        locked.is_active = False
+        _end_access(locked, reason="staff deactivated the account")
+        _end_sessions(user.pk)
+    user.is_active = False
+    return True
+
+
+def _end_access(user: User, *, reason: str) -> None:
+    # Runs in the caller's transaction: the membership change and everything
+    # it ends commit together or not at all.
+    now = timezone.now()
+    outbox_skip_pending(user=user, reason=f"membership ended: {reason}")
+    membership_end.run(user=user, now=now)
 
 
 # --- Contact the team -------------------------------------------------------------

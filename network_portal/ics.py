@@ -83,14 +83,15 @@ def build_event(event: CalendarEvent | Mapping) -> icalendar.Event:
     return component
 
 
-def calendar_for(events: Iterable[CalendarEvent | Mapping], *, name: str = "") -> bytes:
-    """One VCALENDAR holding the events (CalendarEvent or dicts of its fields)."""
+def calendar_for(events: Iterable[CalendarEvent | Mapping], *, name: str = "", method: str = "PUBLISH") -> bytes:
+    """One VCALENDAR holding the events (CalendarEvent or dicts of its fields).
+    method="CANCEL" tells calendar apps to remove the (cancelled) events."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     # PUBLISH, not REQUEST: these are announcements, not invitations expecting a reply.
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     if name:
         calendar.add("x-wr-calname", name)
     calendar.add("x-wr-timezone", LONDON.key)

@@ -26,7 +26,8 @@ T = TypeVar("T")
 # <app>/calendar.py: events for the member's calendar feed
 # <app>/attention.py: counts on the admin index that need staff attention
 # <app>/seeding.py: the app's step of `manage.py seed_scale`
-PLUGIN_MODULES = ("privacy", "schedules", "calendar", "attention", "seeding")
+# <app>/membership.py: what the app ends when a membership ends
+PLUGIN_MODULES = ("privacy", "schedules", "calendar", "attention", "seeding", "membership")
 
 
 class Registry(Generic[T]):

@@ -68,7 +68,24 @@ class Schedule:
     # recorded as skipped. By default: when the anchor passes, for an email
     # due before it (a reminder); never, for one due after it (a survey).
     expires: Callable[[object], datetime] | None = None
-    lookback: timedelta = timedelta(days=14)
+    # How far back a due time may lie and still be written. A callable is read
+    # at each scan, so it can follow a setting.
+    lookback: timedelta | Callable[[], timedelta] = timedelta(days=14)
+    # For a reminder: the offset of the nearer reminder that replaces it. Once
+    # that one is due, this one is recorded as skipped instead of sent, so a
+    # scan that was down never sends "in 7 days" beside "tomorrow".
+    superseded_by: timedelta | None = None
+    # The event's datetime field set when its time changed: a reminder whose
+    # (new) due time fell before the change is not written, since the change
+    # notice has just told the person. Works with the event's `sequence`, which
+    # goes into the key so the new time's reminder is a new row.
+    rescheduled_field: str = ""
+    # Pass the scan's clock to send(now=...), so the wording can come from the
+    # real time left.
+    passes_now: bool = False
+
+    def window(self) -> timedelta:
+        return self.lookback() if callable(self.lookback) else self.lookback
 
     def due_at(self, event) -> datetime:
         return shift(getattr(event, self.anchor), months=self.months, offset=self.offset)
@@ -81,7 +98,20 @@ class Schedule:
         return None
 
     def dedupe_key(self, event, recipient: Recipient) -> str:
-        return f"{self.key_prefix(event)}{recipient.subject_id}:{self.label}"
+        key = f"{self.key_prefix(event)}{recipient.subject_id}:{self.label}"
+        # After a change of time the reminder is a new email; before any change
+        # the key stays as it always was.
+        rescheduled = self.rescheduled_field and getattr(event, self.rescheduled_field, None)
+        return f"{key}:seq{event.sequence}" if rescheduled else key
+
+    def superseded(self, event, now: datetime) -> bool:
+        if self.superseded_by is None:
+            return False
+        return shift(getattr(event, self.anchor), offset=self.superseded_by) <= now
+
+    def due_before_reschedule(self, event) -> bool:
+        changed_at = getattr(event, self.rescheduled_field, None) if self.rescheduled_field else None
+        return changed_at is not None and self.due_at(event) < changed_at
 
     def key_prefix(self, event) -> str:
         return f"{self.kind}:{event._meta.model_name}:{event.pk}:member:"
@@ -109,6 +139,17 @@ def _add_months(moment: datetime, months: int) -> datetime:
     # 31 January plus one month is the last day of February.
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
+
+
+def time_left_phrase(start: datetime, now: datetime) -> str:
+    """How far off `start` is, in the words a reminder uses, counted in London
+    calendar days: "today", "tomorrow", "in 3 days"."""
+    days = (timezone.localtime(start).date() - timezone.localtime(now).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"in {days} days"
 
 
 # Each app registers its schedules in its `<app>/schedules.py`.
@@ -141,13 +182,16 @@ def _scan_one(schedule: Schedule, now: datetime) -> int:
     # most the calendar arithmetic can differ, then check each event exactly.
     nominal = schedule.offset + timedelta(days=_DAYS_PER_MONTH * schedule.months)
     slack = _DST_SLACK + timedelta(days=_MONTH_SLACK_DAYS * abs(schedule.months))
+    lookback = schedule.window()
     window = {
         f"{schedule.anchor}__lte": now - nominal + slack,
-        f"{schedule.anchor}__gt": now - nominal - schedule.lookback - slack,
+        f"{schedule.anchor}__gt": now - nominal - lookback - slack,
     }
     created = 0
+    # The filter reads the event's current anchor, so a moved event is
+    # considered only at its new time.
     for event in schedule.events().filter(**window).order_by(schedule.anchor, "pk"):
-        if now - schedule.lookback < schedule.due_at(event) <= now:
+        if now - lookback < schedule.due_at(event) <= now and not schedule.due_before_reschedule(event):
             created += _scan_event_safely(schedule, event, now)
     return created
 
@@ -174,13 +218,19 @@ def _scan_event(schedule: Schedule, event, now: datetime) -> int:
         key = schedule.dedupe_key(event, recipient)
         if key in existing:
             continue
+        extra = {"now": now} if schedule.passes_now else {}
         with transaction.atomic():
-            row = schedule.send(event=event, recipient=recipient, dedupe_key=key, skip_reason=skip_reason)
+            row = schedule.send(event=event, recipient=recipient, dedupe_key=key, skip_reason=skip_reason, **extra)
         created += row is not None
     return created
 
 
 def _skip_reason(schedule: Schedule, event, now: datetime) -> str:
+    if schedule.superseded(event, now):
+        return (
+            f"{schedule.name} for {event._meta.verbose_name} {event.pk} was superseded: by the time the scan ran "
+            f"({timezone.localtime(now):%Y-%m-%d %H:%M %Z}) the nearer reminder was due, so its wording no longer held"
+        )
     expires = schedule.expires_at(event)
     if expires is None or now < expires:
         return ""

@@ -287,6 +287,18 @@ def outbox_purge(*, now: datetime | None = None) -> int:
     return deleted
 
 
+def outbox_skip_pending(*, user, reason: str) -> int:
+    """Record every email still waiting for `user` as skipped, so none of them
+    goes out (a membership has ended). Rows already being sent are left alone.
+    Returns how many were stopped."""
+    with transaction.atomic():
+        return (
+            OutboxEmail.objects.waiting()
+            .filter(user=user)
+            .update(status=OutboxEmail.Status.SKIPPED, last_error=f"Skipped: {reason}")
+        )
+
+
 def outbox_retry(*, email_ids) -> int:
     """Put failed rows back in the queue (the admin's "retry" action)."""
     with transaction.atomic():

@@ -553,6 +553,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Scheduled email -------------------------------------------------------
+
+# The training feedback survey goes when attendance is marked, however late,
+# for sessions that ended at most this many days ago.
+TRAINING_SURVEY_MAX_AGE_DAYS = _int("TRAINING_SURVEY_MAX_AGE_DAYS", 90)
+
 # --- Retention -------------------------------------------------------------
 
 # The retention job (network_portal.retention, daily): periods in days.

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import models
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
@@ -10,6 +11,7 @@ from django.utils import timezone
 from members.models import Member
 from network_portal import audit
 from network_portal.csv_export import csv_response
+from network_portal.event_changes import ChangeRefused
 
 from . import services
 from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session
@@ -87,6 +89,12 @@ class AttendanceFilter(admin.SimpleListFilter):
 
 class BookMemberForm(forms.Form):
     email = forms.EmailField(label="Member's email address")
+    audience_override_reason = forms.CharField(
+        label="Reason for booking outside the course's audience",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only needed when the member's role is not in the course's audience. It is recorded.",
+    )
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
@@ -95,6 +103,24 @@ class BookMemberForm(forms.Form):
             raise forms.ValidationError("No member has this email address.")
         self.member = member
         return email
+
+
+class SessionAdminForm(forms.ModelForm):
+    def _post_clean(self):
+        # The instance holds the edited values only after the model form's own cleaning.
+        super()._post_clean()
+        if self.instance.pk is not None and not self.errors:
+            try:
+                services.session_change_check(session=self.instance)
+            except ChangeRefused as refusal:
+                self.add_error(None, refusal.message)
+
+
+class CancelSessionForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (included in the email to everyone booked, and shown on their My training page)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 @admin.register(Session)
@@ -106,7 +132,8 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
     search_fields = ["course__title", "council__name", "venue"]
     readonly_fields = ["sequence", "created_at"]
     inlines = [BookingInline]
-    actions = ["export_register"]
+    form = SessionAdminForm
+    actions = ["export_register", "cancel_with_notices"]
     change_form_template = "training/admin/session_change_form.html"
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
@@ -137,6 +164,28 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
                 request, f"{len(promoted)} person(s) moved from the waiting list into new seats and emailed."
             )
 
+    @admin.action(description="Cancel the selected sessions and tell everyone booked")
+    def cancel_with_notices(self, request, queryset):
+        form = CancelSessionForm(request.POST if "confirm" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            sent = 0
+            for session in queryset:
+                try:
+                    sent += services.session_cancel(session_id=session.pk, reason=form.cleaned_data["reason"])
+                except ChangeRefused as refusal:
+                    self.message_user(request, refusal.message, messages.ERROR)
+            self.message_user(request, f"Cancelled; {sent} email(s) queued.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cancel training sessions",
+            "sessions": queryset.with_counts(),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "training/admin/cancel_confirmation.html", context)
+
     def get_urls(self):
         book = self.admin_site.admin_view(self.book_member_view)
         return [path("<int:pk>/book/", book, name="training_session_book"), *super().get_urls()]
@@ -148,9 +197,14 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
         form = BookMemberForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                booking = services.booking_create(member=form.member, session=session, booked_by=request.user)
+                booking = services.booking_create(
+                    member=form.member,
+                    session=session,
+                    booked_by=request.user,
+                    audience_override_reason=form.cleaned_data["audience_override_reason"],
+                )
             except services.BookingRefused as refusal:
-                form.add_error("email", refusal.message)
+                form.add_error("audience_override_reason" if refusal.code == "audience" else "email", refusal.message)
             else:
                 self.message_user(request, f"{form.member} is {booking.get_status_display().lower()}.")
                 return redirect("admin:training_session_change", session.pk)
@@ -215,6 +269,7 @@ class BookingAdmin(EvidenceLinksMixin, admin.ModelAdmin):
         "promoted_at",
         "cancelled_at",
         "booked_by",
+        "audience_override_reason",
         "anonymised_at",
     ]
     actions = ["mark_attended", "mark_no_show", "cancel_bookings"]

@@ -14,13 +14,15 @@ FEED_HISTORY = timedelta(days=90)
 
 
 def my_sessions(user) -> list[CalendarEvent]:
+    # A session the organisers cancelled stays, marked cancelled, so the
+    # calendar app shows the cancellation rather than silently dropping it.
     bookings = (
-        Booking.objects.confirmed()
+        Booking.objects.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.ORGANISER_CANCELLED])
         .filter(member__user=user, session__ends_at__gte=timezone.now() - FEED_HISTORY)
         .exclude(session__status=Session.Status.DRAFT)
         .select_related("session__course", "session__council")
     )
-    return [session_calendar_event(b.session, with_joining_link=True) for b in bookings]
+    return [session_calendar_event(b.session, with_joining_link=b.status == Booking.Status.CONFIRMED) for b in bookings]
 
 
 calendar_sources.register(my_sessions)

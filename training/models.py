@@ -38,6 +38,10 @@ class Course(models.Model):
     def get_absolute_url(self):
         return reverse("training:course-detail", kwargs={"slug": self.slug})
 
+    def admits(self, role: str) -> bool:
+        """Whether a member with this role is in the course's audience."""
+        return role in AUDIENCE_ROLES[self.audience]
+
     @property
     def outcome_list(self) -> list[str]:
         return [line.strip(" -*\t") for line in self.learning_outcomes.splitlines() if line.strip(" -*\t")]
@@ -51,6 +55,19 @@ class Course(models.Model):
         if minutes:
             parts.append(f"{minutes} minutes")
         return " ".join(parts)
+
+
+# Who each audience admits. Health and care partners are in none: staff may
+# still book one onto a course, with a recorded reason.
+AUDIENCE_ROLES = {
+    Course.Audience.COUNCILLORS: {Member.Role.COUNCILLOR},
+    Course.Audience.OFFICERS: {Member.Role.OFFICER},
+    Course.Audience.BOTH: {Member.Role.COUNCILLOR, Member.Role.OFFICER},
+}
+
+
+def audiences_admitting(role: str) -> list[str]:
+    return [audience for audience, roles in AUDIENCE_ROLES.items() if role in roles]
 
 
 class SessionQuerySet(models.QuerySet):
@@ -101,6 +118,9 @@ class Session(models.Model):
         IN_PERSON = "in_person", "In person"
         ONLINE = "online", "Online"
 
+    # Fields that, when staff change them, mean everyone booked must be told.
+    CHANGE_FIELDS = ("starts_at", "ends_at", "mode", "venue", "joining_url")
+
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
     council = models.ForeignKey(
         "members.Council",
@@ -122,8 +142,13 @@ class Session(models.Model):
         null=True, blank=True, help_text="Bookings close at this time. Leave blank to close when the session starts."
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    cancellation_reason = models.TextField(
+        blank=True, help_text="Set by the cancel action; booked members read it in their email and on My training."
+    )
     # Bumped when the time or place changes, so calendar apps replace their copy.
     sequence = models.PositiveIntegerField(default=0, editable=False)
+    # When staff last changed the time or place: reminders due before it are not sent.
+    rescheduled_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = SessionQuerySet.as_manager()
@@ -164,7 +189,7 @@ class Session(models.Model):
 
 class BookingQuerySet(models.QuerySet):
     def active(self):
-        return self.exclude(status=Booking.Status.CANCELLED)
+        return self.exclude(status__in=Booking.CANCELLED_STATUSES)
 
     def confirmed(self):
         return self.filter(status=Booking.Status.CONFIRMED)
@@ -188,6 +213,10 @@ class Booking(models.Model):
         CONFIRMED = "confirmed", "Confirmed"
         WAITLISTED = "waitlisted", "On the waiting list"
         CANCELLED = "cancelled", "Cancelled"
+        # The organisers cancelled the session: not the member's own choice.
+        ORGANISER_CANCELLED = "organiser_cancelled", "Cancelled by the organiser"
+
+    CANCELLED_STATUSES = (Status.CANCELLED, Status.ORGANISER_CANCELLED)
 
     class Attended(models.TextChoices):
         UNKNOWN = "unknown", "Not recorded"
@@ -210,7 +239,7 @@ class Booking(models.Model):
     # Once anonymised, one booking per person (and council and role) stands in
     # for them, so "people trained" counts them once, not once per session.
     counted_as_trainee = models.BooleanField(default=False, editable=False)
-    status = models.CharField(max_length=10, choices=Status.choices)
+    status = models.CharField(max_length=20, choices=Status.choices)
     attended = models.CharField(max_length=10, choices=Attended.choices, default=Attended.UNKNOWN)
     created_at = models.DateTimeField(default=timezone.now)
     promoted_at = models.DateTimeField(null=True, blank=True)
@@ -223,6 +252,9 @@ class Booking(models.Model):
         related_name="+",
         help_text="Staff who booked on the member's behalf.",
     )
+    audience_override_reason = models.TextField(
+        blank=True, help_text="Why staff booked a member outside the course's audience."
+    )
 
     objects = BookingQuerySet.as_manager()
 
@@ -231,12 +263,12 @@ class Booking(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "member"],
-                condition=~Q(status="cancelled"),
+                condition=~Q(status__in=["cancelled", "organiser_cancelled"]),
                 name="booking_one_active_per_member_session",
             ),
             models.CheckConstraint(
-                condition=Q(status="cancelled", cancelled_at__isnull=False)
-                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                condition=Q(status__in=["cancelled", "organiser_cancelled"], cancelled_at__isnull=False)
+                | (~Q(status__in=["cancelled", "organiser_cancelled"]) & Q(cancelled_at__isnull=True)),
                 name="booking_cancelled_iff_cancelled_at",
             ),
             models.CheckConstraint(
@@ -257,7 +289,7 @@ class Booking(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status != self.Status.CANCELLED
+        return self.status not in self.CANCELLED_STATUSES
 
 
 class Rating(models.TextChoices):

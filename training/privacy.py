@@ -10,12 +10,14 @@ from network_portal.retention import ANONYMISE, RetentionRule, retention_rules
 
 
 def _erase_booking(booking) -> None:
-    # A booking holds no personal text, but a deleted account must not keep a
-    # seat: cancelling frees it for the next person waiting.
+    # A deleted account must not keep a seat: cancelling frees it for the next
+    # person waiting. Staff's note on why they booked the member goes too.
     from .services import booking_cancel
 
     if booking.is_active and booking.session.starts_at > timezone.now():
         booking_cancel(booking=booking)
+    if booking.audience_override_reason:
+        type(booking).objects.filter(pk=booking.pk).update(audience_override_reason="")
 
 
 register(
@@ -51,6 +53,8 @@ register(
             "booking_deadline",
             "status",
             "sequence",
+            "rescheduled_at",
+            "cancellation_reason",
             "created_at",
         ),
     )
@@ -59,6 +63,7 @@ register(
     PersonalData(
         model="training.Booking",
         owner="member__user",
+        personal=("audience_override_reason",),
         kept=(
             "session",
             "member",

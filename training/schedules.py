@@ -4,10 +4,12 @@
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from network_portal.schedules import Recipient, Schedule, register, shift
+from members.access import membership_current_q
+from network_portal.schedules import Recipient, Schedule, register, shift, time_left_phrase
 from network_portal.services import notify
 
 from . import services
@@ -28,6 +30,7 @@ def _reminder_recipients(days: int):
         # Someone who booked after the reminder was due has just had a confirmation; skip them.
         bookings = (
             session.bookings.confirmed()
+            .filter(membership_current_q("member__user"))
             .annotate(confirmed_at=Coalesce("promoted_at", "created_at"))
             .filter(confirmed_at__lte=due)
             .select_related("member__user")
@@ -53,7 +56,7 @@ def _notify_booking(*, template, kind, event, recipient, dedupe_key, skip_reason
     )
 
 
-def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str):
+def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, skip_reason: str, now):
     return _notify_booking(
         template="training-reminder",
         kind="training-reminder",
@@ -63,12 +66,15 @@ def _send_reminder(*, event: Session, recipient: Recipient, dedupe_key: str, ski
         skip_reason=skip_reason,
         reason="You get this email because you are booked on this training session.",
         days=recipient.context["days"],
+        time_left=time_left_phrase(event.starts_at, now),
     )
 
 
 def _feedback_recipients(session: Session):
     bookings = (
-        session.bookings.attended().filter(feedback__isnull=True, member__isnull=False).select_related("member__user")
+        session.bookings.attended()
+        .filter(membership_current_q("member__user"), feedback__isnull=True)
+        .select_related("member__user")
     )
     return [_recipient(booking) for booking in bookings]
 
@@ -92,7 +98,7 @@ def _followup_recipients(wave: str):
         bookings = (
             session.bookings.attended()
             .exclude(follow_ups__wave=wave)
-            .filter(member__user__is_active=True)
+            .filter(membership_current_q("member__user"))
             .select_related("member__user")
         )
         return [_recipient(booking) for booking in bookings]
@@ -129,6 +135,9 @@ for days in (7, 1):
             events=_sessions_going_ahead,
             recipients=_reminder_recipients(days),
             send=_send_reminder,
+            superseded_by=-timedelta(days=1) if days == 7 else None,
+            rescheduled_field="rescheduled_at",
+            passes_now=True,
         )
     )
 
@@ -140,9 +149,11 @@ register(
         anchor="ends_at",
         offset=timedelta(hours=2),
         events=_sessions_going_ahead,
-        # Attendance is often marked a few days late; the survey follows when it is.
+        # Attendance is often marked late; the survey follows whenever it is,
+        # for sessions up to TRAINING_SURVEY_MAX_AGE_DAYS old.
         recipients=_feedback_recipients,
         send=_send_feedback_request,
+        lookback=lambda: timedelta(days=settings.TRAINING_SURVEY_MAX_AGE_DAYS),
     )
 )
 

@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from members.models import Member
-from network_portal import caching, ics
+from network_portal import caching, event_changes, ics
 from network_portal.services import Attachment, notify
 from network_portal.signing import make_token
 
-from .models import Booking, Feedback, FollowUp, ResearchExportLog, Session
+from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session, audiences_admitting
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +75,28 @@ class FeedbackRefused(Refused):
 # --- Booking ---------------------------------------------------------------
 
 
-def booking_create(*, member: Member, session: Session, booked_by=None, now: datetime | None = None) -> Booking:
-    """Confirm a seat, or join the waiting list when the session is full."""
+def booking_create(
+    *,
+    member: Member,
+    session: Session,
+    booked_by=None,
+    audience_override_reason: str = "",
+    now: datetime | None = None,
+) -> Booking:
+    """Confirm a seat, or join the waiting list when the session is full.
+    A member outside the course's audience is refused, unless staff book on
+    their behalf (booked_by) and give a reason, which is recorded."""
+    audience_override_reason = audience_override_reason.strip()
     with transaction.atomic():
         locked = _lock_session(session.pk)
         # Read the clock only once the lock is held, so created_at follows the
         # order in which bookings really took their turn: that order is the queue.
         now = now or timezone.now()
         _check_can_book(member=member, session=locked, now=now)
+        if locked.course.admits(member.role):
+            audience_override_reason = ""
+        elif booked_by is None or not audience_override_reason:
+            raise BookingRefused(_audience_refusal(member, locked, now, staff=booked_by is not None), code="audience")
         confirmed = locked.bookings.confirmed().count()
         status = Booking.Status.CONFIRMED if confirmed < locked.capacity else Booking.Status.WAITLISTED
         try:
@@ -96,6 +110,7 @@ def booking_create(*, member: Member, session: Session, booked_by=None, now: dat
                     status=status,
                     created_at=now,
                     booked_by=booked_by,
+                    audience_override_reason=audience_override_reason,
                 )
         except IntegrityError as exc:
             raise BookingRefused(_ALREADY_BOOKED, code="already-booked") from exc
@@ -114,7 +129,7 @@ def booking_cancel(*, booking: Booking, now: datetime | None = None) -> list[Boo
         session = _lock_session(booking.session_id)
         now = now or timezone.now()
         locked = Booking.objects.select_for_update().get(pk=booking.pk)
-        if locked.status == Booking.Status.CANCELLED:
+        if locked.status in Booking.CANCELLED_STATUSES:
             raise BookingRefused("This booking is already cancelled.", code="already-cancelled")
         if session.starts_at <= now:
             raise BookingRefused(
@@ -131,10 +146,27 @@ def booking_cancel(*, booking: Booking, now: datetime | None = None) -> list[Boo
     return promoted
 
 
+def bookings_end_for_user(*, user, now: datetime) -> int:
+    """The person's membership ended: cancel their bookings on sessions still
+    to come, each freed seat going to the first person waiting (who is
+    emailed). Attended and past bookings stay for the figures. Returns how many
+    bookings were cancelled."""
+    with transaction.atomic():
+        # Session order, so two of these never wait on each other's locks.
+        upcoming = list(
+            Booking.objects.active().filter(member__user=user, session__starts_at__gt=now).order_by("session_id")
+        )
+        for booking in upcoming:
+            booking_cancel(booking=booking, now=now)
+    return len(upcoming)
+
+
 def session_save(*, session: Session, now: datetime | None = None) -> list[Booking]:
-    """Save a session edited by staff. A change of time or place bumps the
-    calendar SEQUENCE; new seats go to the waiting list, first come first
-    served. Returns the bookings promoted."""
+    """Save a session edited by staff. A change of time, place, mode or joining
+    link bumps the calendar SEQUENCE and emails everyone booked or waiting an
+    updated calendar file; new seats go to the waiting list, first come first
+    served. Returns the bookings promoted. A past or cancelled session's time
+    and place cannot change (ChangeRefused, nothing saved, nobody emailed)."""
     with transaction.atomic():
         # Status, council and times all feed the coverage map.
         caching.invalidate(caching.COVERAGE)
@@ -143,10 +175,96 @@ def session_save(*, session: Session, now: datetime | None = None) -> list[Booki
             return []
         before = _lock_session(session.pk)
         now = now or timezone.now()
-        if any(getattr(before, f) != getattr(session, f) for f in ("starts_at", "ends_at", "mode", "venue")):
-            session.sequence = before.sequence + 1
+        changed = session_change_check(session=session, before=before, now=now)
+        session.sequence, session.rescheduled_at = before.sequence, before.rescheduled_at
+        if changed:
+            session.sequence, session.rescheduled_at = before.sequence + 1, now
         session.save()
+        if changed and session.status != Session.Status.DRAFT:
+            _tell_everyone_booked(session, changed=event_changes.field_labels(Session, changed))
         return _promote_waiting(session, now)
+
+
+def session_change_check(*, session: Session, before: Session | None = None, now: datetime | None = None) -> list[str]:
+    """The CHANGE_FIELDS staff changed on this edited (unsaved) session.
+    Raises ChangeRefused when the change is not allowed."""
+    before = before or Session.objects.select_related("course", "council").get(pk=session.pk)
+    changed = event_changes.changed_fields(before, session, Session.CHANGE_FIELDS)
+    if changed:
+        event_changes.change_refusal(
+            title=str(before),
+            cancelled=before.status == Session.Status.CANCELLED,
+            ended=before.ends_at <= (now or timezone.now()),
+            cancelling=False,
+        )
+    if session.status == Session.Status.CANCELLED and before.status != Session.Status.CANCELLED:
+        raise event_changes.ChangeRefused("Cancel a session with the “Cancel” action, so everyone booked is told.")
+    return changed
+
+
+def session_cancel(*, session_id: int, reason: str, now: datetime | None = None) -> int:
+    """Cancel a session for everyone: bookings become "cancelled by the
+    organiser" and each person booked or waiting gets one email, with the
+    reason and a calendar file that removes the entry. Returns emails queued."""
+    reason = reason.strip()
+    with transaction.atomic():
+        session = _lock_session(session_id)
+        now = now or timezone.now()
+        event_changes.change_refusal(
+            title=str(session),
+            cancelled=session.status == Session.Status.CANCELLED,
+            ended=session.ends_at <= now,
+            cancelling=True,
+        )
+        caching.invalidate(caching.COVERAGE)
+        people = list(session.bookings.active().select_related("member__user").order_by("pk"))
+        session.status = Session.Status.CANCELLED
+        session.cancellation_reason = reason
+        session.sequence += 1
+        session.save(update_fields=["status", "cancellation_reason", "sequence"])
+        session.bookings.filter(pk__in=[b.pk for b in people]).update(
+            status=Booking.Status.ORGANISER_CANCELLED, cancelled_at=now
+        )
+        return _tell_everyone_booked(session, changed=[], bookings=people)
+
+
+def _attendee(session: Session, booking: Booking, *, cancelled: bool) -> event_changes.Attendee:
+    # Statuses as they were before a cancellation: it decides who had the joining link.
+    was_waiting = booking.status == Booking.Status.WAITLISTED
+    joining = not was_waiting and not cancelled
+    return event_changes.Attendee(
+        user=booking.member.user,
+        key=f"booking:{booking.pk}",
+        context={"booking": booking, "was_waiting": was_waiting, "show_joining_link": joining and session.is_online},
+        calendar_event=session_calendar_event(session, with_joining_link=joining),
+    )
+
+
+def _tell_everyone_booked(session: Session, *, changed: list[str], bookings=None) -> int:
+    cancelled = session.status == Session.Status.CANCELLED
+    if bookings is None:
+        bookings = session.bookings.active().select_related("member__user").order_by("pk")
+    people = [_attendee(session, booking, cancelled=cancelled) for booking in bookings if booking.member_id]
+    event_changes.pending_reminders_skip(
+        key_prefixes=[f"training-reminder:session:{session.pk}:"],
+        reason=f"session {session.pk} changed (calendar sequence {session.sequence})",
+    )
+    return event_changes.notices_send(
+        event=session,
+        sequence=session.sequence,
+        people=people,
+        template="training-session-cancelled" if cancelled else "training-session-changed",
+        kind="training-session-cancelled" if cancelled else "training-session-changed",
+        cancelled=cancelled,
+        filename=f"training-session-{session.pk}.ics",
+        context={
+            "session": session,
+            "course": session.course,
+            "changed": changed,
+            "session_url": reverse("training:session-detail", kwargs={"pk": session.pk}),
+            "reason": "You get this email because you booked, or joined the waiting list for, this training session.",
+        },
+    )
 
 
 def booking_mark_attendance(*, booking_ids: Iterable[int], attended: str, now: datetime | None = None) -> int:
@@ -180,7 +298,9 @@ def bookings_anonymise(*, ended_before: datetime, now: datetime | None = None) -
         if not due:
             return 0
         stand_ins = _trainee_stand_ins(due)
-        Booking.objects.filter(pk__in=due).update(member=None, booked_by=None, anonymised_at=now)
+        Booking.objects.filter(pk__in=due).update(
+            member=None, booked_by=None, audience_override_reason="", anonymised_at=now
+        )
         Booking.objects.filter(pk__in=stand_ins).update(counted_as_trainee=True)
         caching.invalidate(caching.COVERAGE)
     return len(due)
@@ -216,6 +336,34 @@ def _lock_session(session_id: int) -> Session:
 
 
 _ALREADY_BOOKED = "You have already booked a place on this session."
+
+
+def _audience_refusal(member: Member, session: Session, now: datetime, *, staff: bool) -> str:
+    course = session.course
+    message = f"{course.title} is for {course.get_audience_display().lower()} only"
+    message += f", and {'this member is' if staff else 'you are'} {_role_phrase(member)}."
+    if staff:
+        return message + " To book them anyway, give a reason: it is recorded with the booking."
+    fitting = courses_for_role(member.role, now=now)
+    if fitting:
+        titles = ", ".join(c.title for c in fitting)
+        return message + f" Courses open to you: {titles}."
+    return message + " There are no upcoming courses for your role yet: the Thrive LDN team can tell you more."
+
+
+def _role_phrase(member: Member) -> str:
+    label = member.get_role_display().lower()
+    return f"{'an' if label[0] in 'aeiou' else 'a'} {label}"
+
+
+def courses_for_role(role: str, *, now: datetime | None = None) -> list[Course]:
+    """Courses whose audience includes this role and that have a session open for booking."""
+    upcoming = Session.objects.filter(status=Session.Status.PUBLISHED, starts_at__gt=now or timezone.now())
+    return list(
+        Course.objects.filter(audience__in=audiences_admitting(role), sessions__in=upcoming)
+        .distinct()
+        .order_by("title")
+    )
 
 
 def _check_can_book(*, member: Member, session: Session, now: datetime) -> None:

@@ -26,7 +26,8 @@ def my_meetings(context):
     feed = CalendarFeed.objects.filter(user=user).first() if user.is_authenticated else None
     registrations = list(
         Registration.objects.for_user(user)
-        .active()
+        # The member's own cancellations drop off; the organisers' stay, with their reason.
+        .exclude(status=Registration.Status.CANCELLED)
         .exclude(meeting__status=Meeting.Status.DRAFT)
         .select_related("meeting")
         .order_by("meeting__starts_at")

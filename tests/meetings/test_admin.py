@@ -101,7 +101,11 @@ def test_changing_the_time_in_admin_bumps_sequence_and_emails_registrants_the_ne
     event = icalendar.Calendar.from_ical(notice.attachments[0][1]).walk("VEVENT")[0]
     assert event["sequence"] == 1
     assert event.start == new_start
-    assert by_recipient[waiting.user.email].attachments == []
+    # The waiting list is told too (issue 15), with the new time but never the joining link.
+    (waiting_attachment,) = by_recipient[waiting.user.email].attachments
+    waiting_event = icalendar.Calendar.from_ical(waiting_attachment[1]).walk("VEVENT")[0]
+    assert (waiting_event["sequence"], waiting_event.start) == (1, new_start)
+    assert meeting.joining_url not in waiting_attachment[1]
 
 
 def test_editing_only_the_summary_sends_nothing_and_keeps_the_sequence(staff_client, mailoutbox):

@@ -28,7 +28,8 @@ def my_training(user):
     now = timezone.now()
     bookings = list(
         Booking.objects.filter(member__user=user)
-        .active()
+        # The member's own cancellations drop off; the organisers' stay, with their reason.
+        .exclude(status=Booking.Status.CANCELLED)
         .select_related("session__course", "session__council", "feedback")
         .prefetch_related("follow_ups")
         .order_by("-session__starts_at")

@@ -1,0 +1,10 @@
+"""What ending a membership ends in the training app (see members.membership_end)."""
+
+from members.membership_end import membership_end_handlers
+
+from . import services
+
+
+@membership_end_handlers.register
+def _end_bookings(*, user, now):
+    services.bookings_end_for_user(user=user, now=now)
