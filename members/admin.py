@@ -39,6 +39,10 @@ class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    # Dates are records, not settings. Plain labelled selects replace the
+    # two-box widget, whose icons carry ARIA attributes axe rejects.
+    readonly_fields = ["last_login", "date_joined"]
+    filter_horizontal = ()
     actions = ["reset_authenticator"]
 
     def save_model(self, request, obj, form, change):
