@@ -262,3 +262,15 @@ def test_the_admin_action_replaces_a_lost_authenticator_with_an_invitation(admin
     )
     assert not _has_authenticator(staff)
     assert OutboxEmail.objects.filter(kind="staff-invitation", to_email=staff.email).count() == 1
+
+
+def test_seed_demo_prints_the_demo_staff_invitation_beside_its_login(settings, london_councils):
+    settings.DEMO_MODE = True
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    printed = out.getvalue()
+    assert "Demo staff login: demo-staff@example.org / demo-staff-password" in printed
+    path = _invitation_path(LINK.search(printed).group(0))
+    client = Client()
+    client.post(reverse("account_login"), {"login": "demo-staff@example.org", "password": "demo-staff-password"})
+    assert client.get(path)["Location"] == reverse("mfa_activate_totp")
