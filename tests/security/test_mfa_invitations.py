@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from members.services import member_erase
 from network_portal import services
 from network_portal.models import MfaInvitation, OutboxEmail
 from tests.factories import PASSWORD, MemberFactory, UserFactory
@@ -274,3 +275,9 @@ def test_seed_demo_prints_the_demo_staff_invitation_beside_its_login(settings, l
     client = Client()
     client.post(reverse("account_login"), {"login": "demo-staff@example.org", "password": "demo-staff-password"})
     assert client.get(path)["Location"] == reverse("mfa_activate_totp")
+
+
+def test_erasing_an_account_deletes_its_invitations(new_staff):
+    services.mfa_invitation_issue(user=new_staff)
+    member_erase(user=new_staff)
+    assert not MfaInvitation.objects.filter(user=new_staff).exists()
