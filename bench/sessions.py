@@ -1,7 +1,7 @@
 """Logged-in sessions for benchmarks and query budgets, made directly in the session store.
 
 No password is ever set, so nothing here is a usable login outside the benchmark.
-Staff sessions carry an MFA step, as the admin's gate (StaffMfaMiddleware) requires."""
+Staff sessions carry an MFA step, as the privileged-page gate (PrivilegedMfaMiddleware) requires."""
 
 import time
 

@@ -7,7 +7,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from network_portal import audit
+from network_portal import audit, privileges
+from network_portal import services as portal_services
 from network_portal.csv_export import csv_response
 
 from . import services
@@ -38,6 +39,36 @@ class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    # Dates are records, not settings. Plain labelled selects replace the
+    # two-box widget, whose icons carry ARIA attributes axe rejects.
+    readonly_fields = ["last_login", "date_joined"]
+    filter_horizontal = ()
+    actions = ["reset_authenticator"]
+
+    def save_model(self, request, obj, form, change):
+        # Groups are saved after the user (save_related), so the change of role is judged there.
+        request._np_was_privileged = change and privileges.user_is_privileged(User.objects.get(pk=obj.pk))
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = User.objects.get(pk=form.instance.pk)
+        if not getattr(request, "_np_was_privileged", False) and privileges.user_is_privileged(user):
+            portal_services.privileged_role_granted(user=user, granted_by=request.user)
+            self.message_user(
+                request,
+                f"{user.email} can now open privileged pages. We emailed them an invitation to set up "
+                "an authenticator app; until then those pages stay closed to them.",
+            )
+
+    @admin.action(description="Reset the authenticator app and email a new invitation")
+    def reset_authenticator(self, request, queryset):
+        sent = 0
+        for user in queryset:
+            if privileges.user_is_privileged(user):
+                portal_services.privileged_role_granted(user=user, granted_by=request.user)
+                sent += 1
+        self.message_user(request, f"{sent} invitation(s) emailed. Accounts without a privileged role were skipped.")
 
     def save_model(self, request, obj, form, change):
         # Switching a login off goes through the service, which also ends the

@@ -4,6 +4,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 
 from .client_address import client_address
+from .privileges import user_is_privileged
 from .services import queue_email
 
 
@@ -31,5 +32,5 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class MFAAdapter(DefaultMFAAdapter):
     def can_delete_authenticator(self, authenticator) -> bool:
-        # The admin requires MFA of staff, so staff keep their authenticator app.
-        return not authenticator.user.is_staff
+        # Privileged pages require MFA, so privileged accounts keep their authenticator app.
+        return not user_is_privileged(authenticator.user)

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from . import services
-from .models import AuditEvent, OutboxEmail, RetentionRun
+from .models import AuditEvent, MfaInvitation, OutboxEmail, RetentionRun
 
 
 @admin.register(OutboxEmail)
@@ -60,3 +60,14 @@ class AuditEventAdmin(_ReadOnlyAdmin):
 @admin.register(RetentionRun)
 class RetentionRunAdmin(_ReadOnlyAdmin):
     list_display = ["started_at", "__str__"]
+
+
+@admin.register(MfaInvitation)
+class MfaInvitationAdmin(_ReadOnlyAdmin):
+    """Who was invited to set up an authenticator app, by whom, and whether it
+    was used. New ones are sent by granting the role on the user's page."""
+
+    list_display = ["user", "invited_by", "created_at", "expires_at", "used_at"]
+    search_fields = ["user__email"]
+    list_select_related = ["user", "invited_by"]
+    fields = ["user", "invited_by", "created_at", "expires_at", "used_at"]

@@ -1,10 +1,8 @@
 """Site-wide security middleware: Permissions-Policy, session lifetimes and
-the staff MFA gate in front of the admin."""
+the MFA gate in front of every privileged page."""
 
 import time
 
-from allauth.account.authentication import get_authentication_records
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -12,6 +10,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
+
+from . import privileges
 
 # The browser features the portal never uses, switched off for every page.
 PERMISSIONS_POLICY = ", ".join(
@@ -99,29 +99,68 @@ def _sign_out(request, message: str):
     return redirect_to_login(next_url or "/", reverse(settings.LOGIN_URL))
 
 
-class StaffMfaMiddleware:
-    """The admin opens only for staff who passed the MFA step in this session
-    (allauth records each step); staff without an authenticator app are sent
-    to set one up. Staff cannot remove theirs (adapters.MFAAdapter)."""
+class PrivilegedMfaMiddleware:
+    """The one gate for privileged requests (see network_portal.privileges).
+
+    Staff and superusers need an authenticator step passed in this session for
+    every page except signing in and out and the MFA steps themselves: staff
+    see drafts, registers and other members' files all over the site. Holders
+    of a registered permission need it on the views marked with that
+    permission. Without it they are sent to the step, or, with no authenticator
+    yet, to the page that explains set-up needs their invitation.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.admin_prefix = "/" + settings.ADMIN_PATH.strip("/") + "/"
 
     def __call__(self, request):
-        if (
-            request.path.startswith(self.admin_prefix)
-            and request.user.is_authenticated
-            and request.user.is_staff
-            and not session_passed_mfa(request)
-        ):
-            if not Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
-                messages.info(request, "Staff accounts need two-factor authentication. Set up an authenticator app.")
-                return HttpResponseRedirect(reverse("mfa_activate_totp"))
-            query = urlencode({"next": request.get_full_path()})
-            return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{query}")
         return self.get_response(request)
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated or _is_exempt(request):
+            return None
+        if not _needs_privilege(request.user, view_func) or privileges.session_passed_mfa(request):
+            return None
+        return mfa_step_redirect(request)
 
-def session_passed_mfa(request) -> bool:
-    return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
+
+# Signing in and out, password reset and email confirmation (they run before a
+# session has a user, or end it), and the MFA pages (which guard themselves).
+MFA_EXEMPT_URL_NAMES = frozenset(
+    {
+        "healthz",
+        "account_login",
+        "account_logout",
+        "account_inactive",
+        "account_reset_password",
+        "account_reset_password_done",
+        "account_reset_password_from_key",
+        "account_reset_password_from_key_done",
+        "account_confirm_email",
+        "account_email_verification_sent",
+        "mfa_authenticate",
+        "mfa_reauthenticate",
+        "mfa_activate_totp",
+        "mfa-invitation",
+        "mfa-setup-needed",
+    }
+)
+
+
+def _is_exempt(request) -> bool:
+    match = request.resolver_match
+    return match is not None and match.url_name in MFA_EXEMPT_URL_NAMES and not match.namespace
+
+
+def _needs_privilege(user, view_func) -> bool:
+    if user.is_staff or user.is_superuser:
+        return True
+    permission = privileges.view_privileged_permission(view_func)
+    return bool(permission) and user.has_perm(permission)
+
+
+def mfa_step_redirect(request) -> HttpResponseRedirect:
+    query = urlencode({"next": request.get_full_path()})
+    if privileges.user_has_authenticator(request.user):
+        return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{query}")
+    return HttpResponseRedirect(f"{reverse('mfa-setup-needed')}?{query}")

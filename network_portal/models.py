@@ -149,3 +149,42 @@ class RetentionRun(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:network_portal_retentionrun_change", args=[self.pk])
+
+
+class MfaInvitationQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        """Not yet used and not expired."""
+        return self.filter(used_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class MfaInvitation(models.Model):
+    """A single-use link with which a staff or researcher account sets up its
+    authenticator app. Only a hash of the token is stored, so the table (or a
+    backup of it) cannot be used to enrol anyone."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mfa_invitations")
+    token_hash = models.CharField(max_length=64)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MfaInvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "authenticator invitation"
+        constraints = [
+            models.UniqueConstraint(fields=["token_hash"], name="mfa_invitation_token_hash_unique"),
+            models.CheckConstraint(
+                condition=models.Q(created_at__lt=models.F("expires_at")), name="mfa_invitation_expires_after_creation"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Authenticator invitation for {self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    def get_absolute_url(self):
+        return reverse("admin:network_portal_mfainvitation_change", args=[self.pk])

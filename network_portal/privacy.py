@@ -222,3 +222,15 @@ retention_rules.register(
         apply=_delete_audit_events,
     )
 )
+
+
+# An invitation is worth nothing once the account is erased, so erasure deletes
+# it; only a hash of its token was ever stored.
+register(
+    PersonalData(
+        model="network_portal.MfaInvitation",
+        owner="user",
+        kept=("user", "token_hash", "invited_by", "created_at", "expires_at", "used_at"),
+        erase=lambda row: row.delete(),
+    )
+)

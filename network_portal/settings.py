@@ -226,7 +226,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "network_portal.middleware.PermissionsPolicyMiddleware",
     "network_portal.middleware.SessionLifetimeMiddleware",
-    "network_portal.middleware.StaffMfaMiddleware",
+    "network_portal.middleware.PrivilegedMfaMiddleware",
 ]
 
 ROOT_URLCONF = "network_portal.urls"
@@ -529,8 +529,12 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
 # The Django admin lives here; a less obvious path keeps scanners' noise down.
 ADMIN_PATH = env.str("ADMIN_PATH", default="admin/").strip("/") + "/"
 
-# Staff must use an authenticator app (TOTP) with recovery codes to open the
-# admin (network_portal.middleware.StaffMfaMiddleware).
+# Privileged accounts (staff, superusers, researchers: network_portal.privileges)
+# must pass an authenticator app (TOTP) or recovery code step in the session
+# before any privileged page opens (network_portal.middleware.PrivilegedMfaMiddleware).
+# They set the app up only through an emailed single-use invitation, valid
+# this many hours.
+MFA_INVITATION_HOURS = _int("MFA_INVITATION_HOURS", 72)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Mentally Healthier Councils Network"
 MFA_ADAPTER = "network_portal.adapters.MFAAdapter"

@@ -26,9 +26,10 @@ def _fresh_cache():
 
 @pytest.fixture(autouse=True)
 def _staff_force_login_passes_mfa(monkeypatch):
-    # The admin requires staff MFA (network_portal.middleware.StaffMfaMiddleware).
-    # force_login already skips the password; for staff it also skips the TOTP
-    # step. tests/security tests the real MFA flow through allauth's login.
+    # Privileged pages require MFA (network_portal.middleware.PrivilegedMfaMiddleware).
+    # force_login already skips the password; for privileged accounts it also
+    # skips the TOTP step. tests/security tests the real MFA flow through
+    # allauth's login, and force_login_without_mfa signs in with no MFA step.
     from django.test import Client
 
     from tests.security.mfa import force_login_with_mfa

@@ -5,6 +5,7 @@ headline figure stay true; anything a member wrote in their own words goes."""
 
 from django.utils import timezone
 
+from network_portal import privileges
 from network_portal.privacy import PersonalData, register
 from network_portal.retention import ANONYMISE, RetentionRule, retention_rules
 
@@ -150,3 +151,8 @@ retention_rules.register(
         apply=_anonymise_bookings,
     )
 )
+
+
+# Researchers download a pseudonymised export of other people's answers: a
+# privileged permission, gated by MFA (network_portal.privileges).
+privileges.register_permission("training.export_research")

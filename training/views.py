@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +11,7 @@ from members.access import approved_member_required
 from network_portal import audit, ics
 from network_portal.csv_export import csv_response
 from network_portal.http_caching import public_page
+from network_portal.privileges import privileged_permission_required
 from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
@@ -179,22 +180,19 @@ def dashboard(request):
     return render(request, "training/dashboard.html", context)
 
 
-@login_required
-@permission_required("training.export_research", raise_exception=True)
+@privileged_permission_required("training.export_research")
 def research(request):
     logs = ResearchExportLog.objects.select_related("user")[:20]
     return render(request, "training/research.html", {"logs": logs, "columns": reports.PARTICIPANT_COLUMNS})
 
 
-@login_required
-@permission_required("training.export_research", raise_exception=True)
+@privileged_permission_required("training.export_research")
 def research_participants_csv(request):
     rows = reports.research_participants()
     return _research_download(request, ResearchExportLog.Kind.PARTICIPANTS, reports.PARTICIPANT_COLUMNS, rows)
 
 
-@login_required
-@permission_required("training.export_research", raise_exception=True)
+@privileged_permission_required("training.export_research")
 def research_breakdown_csv(request):
     rows = reports.research_breakdown()
     return _research_download(request, ResearchExportLog.Kind.BREAKDOWN, reports.BREAKDOWN_COLUMNS, rows)

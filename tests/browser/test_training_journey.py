@@ -162,7 +162,8 @@ def test_training_pages_read_well_on_a_phone(page, axe, london_councils):
     expect(page.get_by_role("heading", level=1)).to_contain_text("3 months on")
     _log_out(page, axe)
 
-    _log_in(page, axe, researcher.email)
+    # Staff and researchers sign in with their authenticator app too.
+    _log_in_with_mfa(page, axe, researcher, totp_enrol(researcher))
     visit(page, axe, "/training/dashboard/")
     expect(page.get_by_role("heading", name="Confidence before and after")).to_be_visible()
     visit(page, axe, "/training/research/")

@@ -8,6 +8,8 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.test import Client
 
+from network_portal.privileges import user_is_privileged
+
 _original_force_login = Client.force_login
 
 
@@ -27,11 +29,18 @@ def totp_code(secret: str, offset: int = 0) -> str:
     return format_hotp_value(hotp_value(secret, counter))
 
 
-def force_login_with_mfa(client, user, backend=None):
-    """force_login skips the password step; for staff it also stands in for the
-    MFA step, as if they had set up an authenticator app and used it."""
+def force_login_without_mfa(client, user, backend=None):
+    """Signed in with the password step only: a privileged account that has not
+    passed its authenticator step in this session."""
     _original_force_login(client, user, backend)
-    if user.is_staff:
+
+
+def force_login_with_mfa(client, user, backend=None):
+    """force_login skips the password step; for privileged accounts (staff,
+    superusers, researchers) it also stands in for the MFA step, as if they had
+    set up an authenticator app through their invitation and used it."""
+    _original_force_login(client, user, backend)
+    if user_is_privileged(user):
         authenticator_id = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).values_list(
             "pk", flat=True
         ).first() or _enrol_id(user)

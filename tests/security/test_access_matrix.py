@@ -7,6 +7,15 @@ researcher (the evaluators' export permission, no membership). A route missing
 from ROUTES fails test_every_url_pattern_is_in_the_matrix, so each new route
 has to be classified here. Admin routes follow one rule (staff only) and are
 checked in test_every_admin_route_is_staff_only.
+
+Then the privileged accounts again, signed in with a password but no
+authenticator step in this session: staff with no authenticator app yet, a
+superuser (without is_staff) who has one but has not used it, and a
+researcher with none. They get MFA (a redirect to the authenticator step or
+to set-up) on every privileged route: for staff and superusers every route
+but signing in and out and the MFA pages, for researchers the views marked
+with their permission. By default a route expects MFA for the first two and
+the researcher's own outcome for the third; `no_mfa` says otherwise.
 """
 
 import re
@@ -23,6 +32,8 @@ from meetings.models import CalendarFeed, Paper, Registration
 from members import services as member_services
 from members.models import Member, Reconfirmation
 from network_portal import uploads
+from network_portal.middleware import MFA_EXEMPT_URL_NAMES
+from network_portal.privileges import registered_permissions, view_privileged_permission
 from network_portal.signing import make_token
 from resources import services as resource_services
 from resources.models import Resource
@@ -30,61 +41,98 @@ from tests.factories import MemberFactory, UserFactory
 from tests.meetings.factories import MeetingFactory, RegistrationFactory
 from tests.resources import files
 from tests.resources.factories import CaseStudyFactory, ResourceFactory, UpdateFactory
+from tests.security.mfa import force_login_without_mfa, totp_enrol
 from tests.training.factories import BookingFactory, SessionFactory, past_session, researcher_group
 from training import services as training_services
 from training.models import Booking, Feedback
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("anonymous", "pending", "owner", "other", "staff", "researcher")
+ROLES = (
+    "anonymous", "pending", "owner", "other", "staff", "researcher",
+    "staff_no_mfa", "superuser_no_mfa", "researcher_no_mfa",
+)  # fmt: skip
+NO_MFA_ROLES = ROLES[6:]
 LOGIN = "login"  # a 302 to the login page
+MFA = "mfa"  # a 302 to the authenticator step, or to the page about setting one up
 
 
 @dataclass(frozen=True)
 class Route:
     url: object  # a function of the fixture world returning the path
-    expect: tuple  # one status (or LOGIN) per role, in ROLES order
+    expect: tuple  # one status (or LOGIN, MFA) per role, in ROLES order
 
 
-def _r(url, anonymous, pending, owner, other, staff, researcher):
-    return Route(url, (anonymous, pending, owner, other, staff, researcher))
+def _r(url, anonymous, pending, owner, other, staff, researcher, *, no_mfa=None):
+    if no_mfa is None:
+        no_mfa = (MFA, MFA, researcher)
+    return Route(url, (anonymous, pending, owner, other, staff, researcher, *no_mfa))
 
 
 def _all(status):
     return (status,) * 6
 
 
+# The researcher's export: MFA for every privileged account without the step.
+RESEARCH_GATED = (MFA, MFA, MFA)
+
+
 # fmt: off
 ROUTES = {
     # Site pages
     "home": _r(lambda w: "/", *_all(200)),
-    "healthz": _r(lambda w: "/healthz", *_all(200)),
+    "healthz": _r(lambda w: "/healthz", *_all(200), no_mfa=(200, 200, 200)),
     "accessibility": _r(lambda w: "/accessibility/", *_all(200)),
     "privacy": _r(lambda w: "/privacy/", *_all(200)),
     # allauth: the entrance pages send signed-in people on; the account pages need a login.
-    "account_login": _r(lambda w: reverse("account_login"), 200, 302, 302, 302, 302, 302),
-    "account_logout": _r(lambda w: reverse("account_logout"), 302, 200, 200, 200, 200, 200),
-    "account_inactive": _r(lambda w: reverse("account_inactive"), *_all(200)),
+    "account_login": _r(lambda w: reverse("account_login"), 200, 302, 302, 302, 302, 302, no_mfa=(302, 302, 302)),
+    "account_logout": _r(lambda w: reverse("account_logout"), 302, 200, 200, 200, 200, 200, no_mfa=(200, 200, 200)),
+    "account_inactive": _r(lambda w: reverse("account_inactive"), *_all(200), no_mfa=(200, 200, 200)),
     "account_signup": _r(lambda w: reverse("account_signup"), 200, 302, 302, 302, 302, 302),
     "account_reauthenticate": _r(lambda w: reverse("account_reauthenticate"), LOGIN, 200, 200, 200, 200, 200),
     "account_email": _r(lambda w: reverse("account_email"), LOGIN, 200, 200, 200, 200, 200),
-    "account_email_verification_sent": _r(lambda w: reverse("account_email_verification_sent"), *_all(200)),
+    "account_email_verification_sent": _r(
+        lambda w: reverse("account_email_verification_sent"), *_all(200), no_mfa=(200, 200, 200)
+    ),
     "account_change_password": _r(lambda w: reverse("account_change_password"), LOGIN, 200, 200, 200, 200, 200),
     "account_set_password": _r(lambda w: reverse("account_set_password"), LOGIN, 302, 302, 302, 302, 302),
-    "account_reset_password": _r(lambda w: reverse("account_reset_password"), *_all(200)),
+    "account_reset_password": _r(lambda w: reverse("account_reset_password"), *_all(200), no_mfa=(200, 200, 200)),
     "account_confirm_login_code": _r(lambda w: reverse("account_confirm_login_code"), LOGIN, 302, 302, 302, 302, 302),
-    "account_confirm_email": _r(lambda w: reverse("account_confirm_email", args=["not-a-key"]), *_all(200)),
-    "account_reset_password_from_key_done": _r(lambda w: reverse("account_reset_password_from_key_done"), *_all(200)),
-    "account_reset_password_from_key": _r(
-        lambda w: reverse("account_reset_password_from_key", kwargs={"uidb36": "zz", "key": "bad-key"}), *_all(200)
+    "account_confirm_email": _r(
+        lambda w: reverse("account_confirm_email", args=["not-a-key"]), *_all(200), no_mfa=(200, 200, 200)
     ),
-    "account_reset_password_done": _r(lambda w: reverse("account_reset_password_done"), *_all(200)),
+    "account_reset_password_from_key_done": _r(
+        lambda w: reverse("account_reset_password_from_key_done"), *_all(200), no_mfa=(200, 200, 200)
+    ),
+    "account_reset_password_from_key": _r(
+        lambda w: reverse("account_reset_password_from_key", kwargs={"uidb36": "zz", "key": "bad-key"}), *_all(200),
+        no_mfa=(200, 200, 200),
+    ),
+    "account_reset_password_done": _r(
+        lambda w: reverse("account_reset_password_done"), *_all(200), no_mfa=(200, 200, 200)
+    ),
     "mfa_index": _r(lambda w: reverse("mfa_index"), LOGIN, 200, 200, 200, 200, 200),
-    "mfa_authenticate": _r(lambda w: reverse("mfa_authenticate"), LOGIN, 302, 302, 302, 302, 302),
-    "mfa_reauthenticate": _r(lambda w: reverse("mfa_reauthenticate"), LOGIN, 302, 302, 302, 200, 302),
-    "mfa_activate_totp": _r(lambda w: reverse("mfa_activate_totp"), LOGIN, 302, 302, 302, 302, 302),
-    # Without an authenticator app there is nothing to deactivate or show (staff have one, and no codes yet).
-    "mfa_deactivate_totp": _r(lambda w: reverse("mfa_deactivate_totp"), LOGIN, 404, 404, 404, 302, 404),
+    "mfa_authenticate": _r(
+        lambda w: reverse("mfa_authenticate"), LOGIN, 302, 302, 302, 302, 302, no_mfa=(302, 302, 302)
+    ),
+    # The step itself, for those with an authenticator app.
+    "mfa_reauthenticate": _r(
+        lambda w: reverse("mfa_reauthenticate"), LOGIN, 302, 302, 302, 200, 200, no_mfa=(302, 200, 302)
+    ),
+    # Privileged accounts set up an authenticator app only through an invitation.
+    "mfa_activate_totp": _r(
+        # (The superuser has an app already, so allauth sends them on to its page.)
+        lambda w: reverse("mfa_activate_totp"), LOGIN, 302, 302, 302, 302, 302, no_mfa=(MFA, 302, MFA)
+    ),
+    "mfa-invitation": _r(lambda w: reverse("mfa-invitation", args=["forged"]), *_all(400), no_mfa=(400, 400, 400)),
+    "mfa-setup-needed": _r(
+        lambda w: reverse("mfa-setup-needed"), LOGIN, 302, 302, 302, 302, 302, no_mfa=(200, 302, 200)
+    ),
+    # Without an authenticator app there is nothing to deactivate or show
+    # (privileged accounts signed in with MFA have one, and no codes yet).
+    "mfa_deactivate_totp": _r(
+        lambda w: reverse("mfa_deactivate_totp"), LOGIN, 404, 404, 404, 302, 302, no_mfa=(MFA, MFA, 404)
+    ),
     "mfa_view_recovery_codes": _r(lambda w: reverse("mfa_view_recovery_codes"), LOGIN, 404, 404, 404, 404, 404),
     "mfa_generate_recovery_codes": _r(lambda w: reverse("mfa_generate_recovery_codes"), LOGIN, 302, 302, 302, 302, 302),
     "mfa_download_recovery_codes": _r(lambda w: reverse("mfa_download_recovery_codes"), LOGIN, 404, 404, 404, 404, 404),
@@ -141,12 +189,14 @@ ROUTES = {
     "training:coverage": _r(lambda w: reverse("training:coverage"), *_all(200)),
     "training:coverage-csv": _r(lambda w: reverse("training:coverage-csv"), *_all(200)),
     "training:dashboard": _r(lambda w: reverse("training:dashboard"), 302, 302, 302, 302, 200, 302),
-    "training:research": _r(lambda w: reverse("training:research"), LOGIN, 403, 403, 403, 200, 200),
+    "training:research": _r(
+        lambda w: reverse("training:research"), LOGIN, 403, 403, 403, 200, 200, no_mfa=RESEARCH_GATED
+    ),
     "training:research-participants": _r(
-        lambda w: reverse("training:research-participants"), LOGIN, 403, 403, 403, 200, 200
+        lambda w: reverse("training:research-participants"), LOGIN, 403, 403, 403, 200, 200, no_mfa=RESEARCH_GATED
     ),
     "training:research-breakdown": _r(
-        lambda w: reverse("training:research-breakdown"), LOGIN, 403, 403, 403, 200, 200
+        lambda w: reverse("training:research-breakdown"), LOGIN, 403, 403, 403, 200, 200, no_mfa=RESEARCH_GATED
     ),
     # Resources
     "resources:list": _r(lambda w: reverse("resources:list"), *_all(200)),
@@ -199,6 +249,75 @@ def test_every_url_pattern_is_in_the_matrix():
     assert not stale, f"These matrix entries match no route any more: {stale}"
 
 
+def _expected(name, role):
+    return ROUTES[name].expect[ROLES.index(role)]
+
+
+def _more_than_a_member_gets(name, role) -> bool:
+    """The role opens a route that neither a visitor nor an ordinary member can."""
+    return _expected(name, role) == 200 and 200 not in (_expected(name, "anonymous"), _expected(name, "other"))
+
+
+def test_no_privileged_route_opens_without_the_mfa_step():
+    """Whatever staff or a researcher open beyond what a member can, the same
+    account without its authenticator step in this session is sent to the step."""
+    unguarded = [
+        f"{name} ({no_mfa})"
+        for name in ROUTES
+        for role, no_mfa in (
+            ("staff", "staff_no_mfa"),
+            ("staff", "superuser_no_mfa"),
+            ("researcher", "researcher_no_mfa"),
+        )
+        # The exempt pages are the MFA steps themselves (pinned in the next test but one).
+        if _more_than_a_member_gets(name, role) and _expected(name, no_mfa) != MFA and name not in MFA_EXEMPT_URL_NAMES
+    ]
+    assert not unguarded, f"Privileged routes open without MFA: {unguarded}"
+
+
+def test_staff_without_the_mfa_step_open_only_the_sign_in_and_mfa_pages():
+    opened = sorted(
+        name
+        for name in ROUTES
+        for role in ("staff_no_mfa", "superuser_no_mfa")
+        if _expected(name, role) == 200 and name not in MFA_EXEMPT_URL_NAMES
+    )
+    assert not opened, f"Staff without MFA would open: {opened}"
+
+
+def test_the_pages_exempt_from_the_mfa_gate_are_only_signing_in_and_out_and_mfa():
+    # Widening this list opens pages to a password-only staff session: it needs a reason here.
+    assert {
+        "healthz",
+        "account_login",
+        "account_logout",
+        "account_inactive",
+        "account_reset_password",
+        "account_reset_password_done",
+        "account_reset_password_from_key",
+        "account_reset_password_from_key_done",
+        "account_confirm_email",
+        "account_email_verification_sent",
+        "mfa_authenticate",
+        "mfa_reauthenticate",
+        "mfa_activate_totp",
+        "mfa-invitation",
+        "mfa-setup-needed",
+    } == MFA_EXEMPT_URL_NAMES
+
+
+def test_every_view_marked_privileged_is_gated_for_every_account_without_mfa():
+    marked = {
+        name: permission
+        for _, name, pattern in _walk(get_resolver().url_patterns)
+        if (permission := view_privileged_permission(pattern.callback))
+    }
+    assert marked, "The researchers' export views carry the privileged marker"
+    assert set(marked.values()) <= registered_permissions()
+    for name in marked:
+        assert ROUTES[name].expect[len(ROLES) - len(NO_MFA_ROLES) :] == RESEARCH_GATED, name
+
+
 class World:
     """One of everything the URLs point at, owned by the 'owner' member."""
 
@@ -210,6 +329,11 @@ class World:
         self.staff = UserFactory(is_staff=True, is_superuser=True)
         self.researcher = UserFactory()
         self.researcher.groups.add(researcher_group())
+        self.staff_no_mfa = UserFactory(is_staff=True)
+        self.superuser_no_mfa = UserFactory(is_superuser=True)
+        totp_enrol(self.superuser_no_mfa)
+        self.researcher_no_mfa = UserFactory()
+        self.researcher_no_mfa.groups.add(researcher_group())
 
         self.meeting = MeetingFactory()
         registration = RegistrationFactory(meeting=self.meeting, user=self.owner.user)
@@ -249,7 +373,17 @@ class World:
             "other": self.other.user,
             "staff": self.staff,
             "researcher": self.researcher,
+            "staff_no_mfa": self.staff_no_mfa,
+            "superuser_no_mfa": self.superuser_no_mfa,
+            "researcher_no_mfa": self.researcher_no_mfa,
         }[role]
+
+    def sign_in(self, client, role) -> None:
+        user = self.user(role)
+        if role in NO_MFA_ROLES:
+            force_login_without_mfa(client, user)
+        elif user is not None:
+            client.force_login(user)
 
 
 @pytest.fixture
@@ -258,17 +392,20 @@ def world(tmp_path, settings, london_councils):
 
 
 def _outcome(response):
-    if response.status_code == 302 and response["Location"].startswith(reverse("account_login")):
+    location = response.get("Location", "")
+    if response.status_code == 302 and location.startswith(reverse("account_login")):
         return LOGIN
+    if response.status_code == 302 and location.startswith(
+        (reverse("mfa_reauthenticate"), reverse("mfa-setup-needed"))
+    ):
+        return MFA
     return response.status_code
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_the_expected_status_on_every_route(world, role):
     client = Client()
-    user = world.user(role)
-    if user is not None:
-        client.force_login(user)
+    world.sign_in(client, role)
     wrong = {}
     for name, route in ROUTES.items():
         expected = route.expect[ROLES.index(role)]
@@ -291,10 +428,9 @@ def test_every_admin_route_is_staff_only(world):
     admin_routes = [(route, name) for route, name, _ in _walk(get_resolver().url_patterns) if _is_admin(route)]
     assert len(admin_routes) > 50
     clients = {}
-    for role in ("anonymous", "owner", "researcher", "staff"):
+    for role in ("anonymous", "owner", "researcher", "staff", *NO_MFA_ROLES):
         clients[role] = Client()
-        if world.user(role) is not None:
-            clients[role].force_login(world.user(role))
+        world.sign_in(clients[role], role)
     admin_login = reverse("admin:login")
     problems = []
     for route, name in admin_routes:
@@ -302,7 +438,10 @@ def test_every_admin_route_is_staff_only(world):
         for role, client in clients.items():
             response = client.get(url)
             location = response.get("Location", "")
-            if role == "staff":
+            if role in ("staff_no_mfa", "superuser_no_mfa"):
+                if _outcome(response) != MFA:
+                    problems.append(f"{name} {url}: {role} without MFA got {response.status_code} {location}")
+            elif role == "staff":
                 # 403 where the model admin allows no adding or deleting (append-only records).
                 if response.status_code >= 500 or "login" in location:
                     problems.append(f"{name} {url}: staff got {response.status_code} {location}")

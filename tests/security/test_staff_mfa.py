@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD, MemberFactory, UserFactory
-from tests.security.mfa import totp_code, totp_enrol
+from tests.security.mfa import force_login_without_mfa, totp_code, totp_enrol
 
 pytestmark = pytest.mark.django_db
 
@@ -24,25 +24,19 @@ def _reauthenticate(client, next_url):
     assert response.status_code == 302
 
 
-def test_staff_without_an_authenticator_are_sent_to_set_one_up(client, staff_user):
+def test_staff_without_an_authenticator_are_told_set_up_comes_by_invitation(client, staff_user):
     _password_step(client, staff_user)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("mfa_activate_totp")
-
-
-def test_staff_set_up_totp_then_confirm_a_code_before_the_admin_opens(client, staff_user):
-    _password_step(client, staff_user)
-    assert client.get(reverse("mfa_activate_totp"))["Location"].startswith(reverse("account_reauthenticate"))
-    _reauthenticate(client, reverse("mfa_activate_totp"))
-    page = client.get(reverse("mfa_activate_totp"))
+    assert response["Location"] == f"{reverse('mfa-setup-needed')}?next=%2Fadmin%2F"
+    page = client.get(response["Location"])
     assert page.status_code == 200
-    secret = page.context["form"].secret
-    activated = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
-    assert activated.status_code == 302
-    assert Authenticator.objects.filter(user=staff_user, type=Authenticator.Type.TOTP).exists()
-    # Recovery codes are generated with the authenticator app.
-    assert Authenticator.objects.filter(user=staff_user, type=Authenticator.Type.RECOVERY_CODES).exists()
+    assert "invitation link we emailed" in page.content.decode()
+
+
+def test_staff_granted_the_role_mid_session_confirm_a_code_before_the_admin_opens(client, staff_user):
+    secret = totp_enrol(staff_user)
+    force_login_without_mfa(client, staff_user)
     gate = client.get(reverse("admin:index"))
     assert gate.status_code == 302
     assert gate["Location"].startswith(reverse("mfa_reauthenticate"))
@@ -134,4 +128,4 @@ def test_the_admin_path_is_a_setting_and_the_mfa_gate_follows_it(admin_path, sta
     assert client.get("/admin/").status_code == 404
     _password_step(client, staff_user)
     response = client.get(admin_path)
-    assert response["Location"] == reverse("mfa_activate_totp")
+    assert response["Location"].startswith(reverse("mfa-setup-needed"))

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from network_portal import privileges, services
 from network_portal.registry import app_modules
 
 DEMO_STAFF_EMAIL = "demo-staff@example.org"
@@ -23,12 +24,19 @@ class Command(BaseCommand):
         if not settings.DEMO_MODE:
             raise CommandError("seed_demo runs only with DEMO_MODE=1: it creates a staff login with a known password.")
         with transaction.atomic():
-            self._staff_login()
+            staff = self._staff_login()
             for module in app_modules("demo"):
                 module.seed(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo content loaded. Everything it created is labelled as demo."))
         self.stdout.write(f"Demo staff login: {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
-        self.stdout.write("The admin asks staff to set up an authenticator app (TOTP) before it opens.")
+        self._print_invitation(staff)
+
+    def _print_invitation(self, staff):
+        if privileges.user_has_authenticator(staff):
+            self.stdout.write("The demo staff account has its authenticator app: sign in with a code from it.")
+            return
+        url = services.mfa_invitation_issue(user=staff, send_email=False)
+        self.stdout.write(f"Demo staff authenticator invitation (open it, sign in, set up TOTP): {url}")
 
     def _staff_login(self):
         user, _ = get_user_model().objects.get_or_create(
@@ -45,3 +53,4 @@ class Command(BaseCommand):
         EmailAddress.objects.update_or_create(
             user=user, email=DEMO_STAFF_EMAIL, defaults={"verified": True, "primary": True}
         )
+        return user
