@@ -48,7 +48,14 @@ class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
     def save_model(self, request, obj, form, change):
         # Groups are saved after the user (save_related), so the change of role is judged there.
         request._np_was_privileged = change and privileges.user_is_privileged(User.objects.get(pk=obj.pk))
+        # Switching a login off goes through the service, which also ends the
+        # member's bookings, registrations, scheduled email and calendar feed.
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True
         super().save_model(request, obj, form, change)
+        if deactivating:
+            services.user_deactivate(user=obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -69,16 +76,6 @@ class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
                 portal_services.privileged_role_granted(user=user, granted_by=request.user)
                 sent += 1
         self.message_user(request, f"{sent} invitation(s) emailed. Accounts without a privileged role were skipped.")
-
-    def save_model(self, request, obj, form, change):
-        # Switching a login off goes through the service, which also ends the
-        # member's bookings, registrations, scheduled email and calendar feed.
-        deactivating = change and "is_active" in form.changed_data and not obj.is_active
-        if deactivating:
-            obj.is_active = True
-        super().save_model(request, obj, form, change)
-        if deactivating:
-            services.user_deactivate(user=obj)
 
 
 class AppointmentInline(admin.TabularInline):

@@ -34,7 +34,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 
-from .models import AuditEvent
+from .models import AuditEvent, MfaInvitation
 from .registry import Registry, project_apps
 from .retention import DELETE, RetentionRule, retention_rules
 from .services import outbox_purge
@@ -220,6 +220,26 @@ retention_rules.register(
         setting="RETENTION_AUDIT_DAYS",
         action=DELETE,
         apply=_delete_audit_events,
+    )
+)
+
+
+def _delete_old_invitations(*, cutoff, now) -> int:
+    # Counted from expiry: a used invitation expires on schedule too, so one
+    # period covers used, unused and replaced ones alike.
+    with transaction.atomic():
+        deleted, _ = MfaInvitation.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted
+
+
+retention_rules.register(
+    RetentionRule(
+        key="mfa_invitations_deleted",
+        model="network_portal.MfaInvitation",
+        age_field="expires_at",
+        setting="RETENTION_INVITATION_DAYS",
+        action=DELETE,
+        apply=_delete_old_invitations,
     )
 )
 

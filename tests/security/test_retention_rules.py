@@ -14,7 +14,7 @@ from meetings.models import Feedback, Registration
 from members import services
 from members.models import ContactEnquiry, Member, User
 from network_portal import privacy
-from network_portal.models import AuditEvent, OutboxEmail, RetentionRun
+from network_portal.models import AuditEvent, MfaInvitation, OutboxEmail, RetentionRun
 from network_portal.retention import ANONYMISE, DELETE, REMIND, retention_rules, retention_run
 from tests.factories import MemberFactory, UserFactory
 from tests.meetings.factories import MeetingFactory, RegistrationFactory
@@ -130,6 +130,28 @@ def test_audit_events_are_deleted_after_the_period(settings):
 
     assert list(AuditEvent.objects.values_list("pk", flat=True)) == [recent.pk]
     assert _recorded(run)["audit_events_deleted"] == 1
+
+
+def test_authenticator_invitations_are_deleted_a_period_after_they_expire(settings):
+    days = settings.RETENTION_INVITATION_DAYS
+    staff = UserFactory(is_staff=True)
+
+    def invitation(expired_days_ago):
+        expires = _ago(expired_days_ago)
+        return MfaInvitation.objects.create(
+            user=staff,
+            token_hash=f"{expired_days_ago:064d}",
+            created_at=expires - timedelta(hours=72),
+            expires_at=expires,
+        )
+
+    invitation(days + 1)
+    recent = invitation(days - 1)
+
+    run = retention_run()
+
+    assert list(MfaInvitation.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert _recorded(run)["mfa_invitations_deleted"] == 1
 
 
 def test_former_members_are_erased_after_the_period_once(settings, london_councils):
