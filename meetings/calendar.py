@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from django.utils import timezone
 
 from network_portal.ics import CalendarEvent, calendar_for, event_uid
-from network_portal.services import absolute_url
+from network_portal.urls_util import absolute_url
 
 from .models import FEED_HISTORY, Meeting, Registration
 

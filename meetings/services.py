@@ -16,8 +16,9 @@ from django.utils.text import slugify
 from members.access import is_approved_member
 from network_portal import caching, uploads
 from network_portal.ics import LONDON
-from network_portal.services import Attachment, absolute_url, notify
+from network_portal.outbox import Attachment, notify
 from network_portal.signing import make_token
+from network_portal.urls_util import absolute_url
 
 from .calendar import meeting_ics, registration_ics
 from .models import CalendarFeed, Feedback, Meeting, Paper, Registration, new_feed_token

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from network_portal.services import notify
+from network_portal.outbox import notify
 from network_portal.signing import make_token
 
 from . import privacy

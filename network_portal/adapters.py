@@ -4,7 +4,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 
 from .client_address import client_address
-from .services import queue_email
+from .outbox import queue_email
 
 
 class AccountAdapter(DefaultAccountAdapter):

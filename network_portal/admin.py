@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
-from . import admin_counts, services
+from . import admin_counts
 from .models import AuditEvent, OutboxEmail, RetentionRun
+from .outbox import services
 
 
 @admin.register(OutboxEmail)

@@ -19,7 +19,7 @@ from resources.models import Download
 from training.services import bookings_anonymise
 
 from .models import RetentionRun
-from .services import outbox_purge
+from .outbox.services import outbox_purge
 
 logger = logging.getLogger(__name__)
 

@@ -5,4 +5,5 @@ class ResourcesConfig(AppConfig):
     name = "resources"
 
     def ready(self):
-        from . import privacy  # noqa: F401 - registers the app's personal data
+        # Registers the app's personal data and its scheduled email (the digest).
+        from . import privacy, schedules  # noqa: F401

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
+from network_portal.outbox import notify
 from network_portal.schedules import Recipient, Schedule, register, shift
-from network_portal.services import notify
 
 from . import services
 from .models import Booking, FollowUp, Session

@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from network_portal import services, tasks
+from network_portal import tasks
 from network_portal.models import OutboxEmail
+from network_portal.outbox import services
 from tests.factories import MemberFactory
 from tests.network_portal.smtp import SmtpSink, free_port
 from tests.training.factories import SessionFactory

@@ -6,9 +6,8 @@ import time_machine
 from django.db import transaction
 from django.utils import timezone
 
-from network_portal import services
 from network_portal.models import OutboxEmail
-from network_portal.services import Attachment
+from network_portal.outbox import Attachment, services
 from network_portal.tasks import outbox_send_task
 from tests.factories import UserFactory
 
@@ -164,7 +163,7 @@ def test_skip_reason_records_a_skipped_row_that_is_logged_and_never_sent(
     mailoutbox, django_capture_on_commit_callbacks, caplog
 ):
     with (
-        caplog.at_level(logging.WARNING, logger="network_portal.services"),
+        caplog.at_level(logging.WARNING, logger="network_portal.outbox.services"),
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         row = send_notice(dedupe_key="test:skip", skip_reason="the meeting has already started")

@@ -9,8 +9,8 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from network_portal import services
 from network_portal.models import OutboxEmail
+from network_portal.outbox import services
 from network_portal.tasks import outbox_send_task
 
 from .outbox_support import email_templates, send_notice  # noqa: F401 - fixture

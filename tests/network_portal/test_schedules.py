@@ -12,10 +12,10 @@ import time_machine
 from django.db import connection
 
 from members.models import Member
-from network_portal import schedules, services
+from network_portal import schedules
 from network_portal.models import OutboxEmail
+from network_portal.outbox import notify, services
 from network_portal.schedules import Recipient, Schedule, scheduled_email_scan, shift
-from network_portal.services import notify
 from network_portal.tasks import scheduled_email_scan as scheduled_email_scan_task
 from tests.factories import MemberFactory
 

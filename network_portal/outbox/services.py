@@ -45,7 +45,7 @@ RETRY_CAP_SECONDS = 600
 SEND_BATCH_SIZE = 100
 
 # Per thread: the reused SMTP connection (an SMTP session carries one
-# conversation at a time) and the current transaction's _CommitBatch.
+# conversation at a time) and the rows waiting for their transaction to commit.
 _local = threading.local()
 
 
@@ -62,10 +62,6 @@ class SendResult:
     retry_in: float | None = None
     email_id: int | None = None
     unreachable: bool = False  # the SMTP server could not be reached at all
-
-
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
@@ -129,6 +125,16 @@ def notify(
     )
 
 
+def already_queued(*, dedupe_keys=(), prefix: str = "") -> set[str]:
+    """The dedupe keys already in the outbox: those of dedupe_keys, or all that
+    start with prefix. One query, so a rescan skips what it handled before."""
+    if prefix:
+        rows = OutboxEmail.objects.filter(dedupe_key__startswith=prefix)
+    else:
+        rows = OutboxEmail.objects.filter(dedupe_key__in=list(dedupe_keys))
+    return set(rows.values_list("dedupe_key", flat=True))
+
+
 def unsubscribe_headers(url: str) -> dict:
     """RFC 2369 and RFC 8058 headers: mail clients show an "Unsubscribe" button
     that POSTs to url without opening a browser."""
@@ -179,50 +185,44 @@ def queue_email(
     return row
 
 
-class _CommitBatch:
-    """The rows one transaction queued, so they are published together.
+class _PendingWakeUps:
+    """The rows queued in this thread since the last commit, so that one
+    transaction's rows are published together.
 
     A digest run writes hundreds of rows in a transaction, and one task per row
     would spend more on the broker and the worker's bookkeeping than on SMTP.
     Each row still gets its own on-commit callback, so Django's rules hold row
-    by row (a rolled-back savepoint drops its rows' callbacks). Callbacks run
-    in order after the commit: the first publishes every row of the batch from
-    its own onwards, and the rest find theirs already published."""
+    by row (a rolled-back savepoint drops its rows' callbacks). Callbacks run in
+    order after the commit: the first one to run publishes every row from its
+    own onwards and starts a fresh list for the next transaction; the rest find
+    theirs already published. Rows listed before it belonged to a transaction
+    that rolled back (their callbacks never ran), so they are never published."""
 
-    def __init__(self, first_callback):
-        self.first_callback = first_callback
+    def __init__(self):
         self.email_ids: list[int] = []
         self.published: set[int] = set()
 
+    def add(self, email_id: int) -> int:
+        self.email_ids.append(email_id)
+        return len(self.email_ids) - 1
+
     def publish_from(self, index: int) -> None:
-        # A rolled-back row's id may be in the list; its task finds nothing to claim.
+        if getattr(_local, "pending", None) is self:
+            _local.pending = None  # committed: later rows belong to a new transaction
+        # A row rolled back with its savepoint may be listed; its task finds nothing to claim.
         ids = [pk for pk in self.email_ids[index:] if pk not in self.published]
         self.published.update(ids)
         enqueue_send(*ids)
 
 
 def _enqueue_after_commit(email_id: int) -> None:
-    connection = transaction.get_connection()
-    batch = getattr(_local, "commit_batch", None)
-    # After a commit or a rollback Django has cleared its callbacks, so a batch
-    # whose first callback is still registered belongs to this transaction.
-    if batch is None or not connection.in_atomic_block or not _is_registered(connection, batch.first_callback):
-        batch = None
-    index = len(batch.email_ids) if batch else 0
-
-    def callback():
-        batch.publish_from(index)
-
-    if batch is None:
-        batch = _local.commit_batch = _CommitBatch(callback)
-    batch.email_ids.append(email_id)
+    pending = getattr(_local, "pending", None)
+    if pending is None:
+        pending = _local.pending = _PendingWakeUps()
+    index = pending.add(email_id)
     # robust: the caller's change has committed, and a failed wake-up (the
     # sweep covers it) must not turn the response built on it into an error.
-    transaction.on_commit(callback, robust=True)
-
-
-def _is_registered(connection, callback) -> bool:
-    return any(entry[1] is callback for entry in connection.run_on_commit)
+    transaction.on_commit(lambda: pending.publish_from(index), robust=True)
 
 
 def enqueue_send(*email_ids: int, countdown: float | None = None) -> None:

@@ -1,0 +1,14 @@
+"""The email outbox: every email the portal sends is a row here first.
+
+Apps use only what this module exports:
+- notify(...) renders an email template and queues it in the caller's
+  transaction; queue_email(...) queues one already rendered;
+- already_queued(...) tells which dedupe keys exist, so a rescan skips them;
+- Attachment describes a file to attach.
+
+The model lives in .models, the sending rules in .services and the Celery
+tasks in .tasks."""
+
+from .services import Attachment, already_queued, notify, queue_email
+
+__all__ = ["Attachment", "already_queued", "notify", "queue_email"]
