@@ -16,7 +16,7 @@ from django.utils.text import slugify
 from members.access import is_approved_member
 from network_portal import caching, uploads
 from network_portal.ics import LONDON
-from network_portal.outbox import Attachment, notify
+from network_portal.outbox import Attachment, OutboxEmail, notify
 from network_portal.signing import make_token
 from network_portal.urls_util import absolute_url
 
@@ -321,6 +321,7 @@ def reminder_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: st
         to_email=registration.user.email,
         kind="reminder",
         dedupe_key=dedupe_key,
+        lane=OutboxEmail.Lane.BULK,
         user=registration.user,
         skip_reason=skip_reason,
         context={
@@ -339,6 +340,7 @@ def survey_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: str 
         to_email=registration.user.email,
         kind="survey",
         dedupe_key=dedupe_key,
+        lane=OutboxEmail.Lane.BULK,
         user=registration.user,
         skip_reason=skip_reason,
         context={

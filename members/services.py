@@ -10,7 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from network_portal.outbox import notify
+from network_portal.outbox import OutboxEmail, notify
 from network_portal.signing import make_token
 
 from . import privacy
@@ -261,6 +261,7 @@ def _send_reconfirmation(request: Reconfirmation) -> None:
         to_email=member.user.email,
         kind="member-reconfirm",
         dedupe_key=f"member-reconfirm:reconfirmation:{request.pk}:member:{member.pk}",
+        lane=OutboxEmail.Lane.BULK,  # every councillor of a council, after elections
         user=member.user,
         context={
             "member": member,

@@ -15,20 +15,37 @@ class AdminCount:
     query: str = ""  # e.g. "status__exact=pending"
 
 
-_counts: list[AdminCount] = []
+@dataclass(frozen=True)
+class AdminCountGroup:
+    """Several figures read in one query (the outbox's backlog, say): figures()
+    returns {name: value}, and each item's count is called with that dict."""
+
+    figures: Callable[[], dict]
+    items: tuple[AdminCount, ...]
 
 
-def register(item: AdminCount) -> AdminCount:
+_counts: list[AdminCount | AdminCountGroup] = []
+
+
+def register(item: AdminCount | AdminCountGroup) -> AdminCount | AdminCountGroup:
     _counts.append(item)
     return item
 
 
 def current() -> list[dict]:
-    return [
-        {
-            "label": item.label,
-            "url": f"{reverse(item.urlname)}{'?' if item.query else ''}{item.query}",
-            "count": item.count(),
-        }
-        for item in _counts
-    ]
+    rows = []
+    for entry in _counts:
+        if isinstance(entry, AdminCountGroup):
+            figures = entry.figures()
+            rows += [_row(item, item.count(figures)) for item in entry.items]
+        else:
+            rows.append(_row(entry, entry.count()))
+    return rows
+
+
+def _row(item: AdminCount, count) -> dict:
+    return {
+        "label": item.label,
+        "url": f"{reverse(item.urlname)}{'?' if item.query else ''}{item.query}",
+        "count": count,
+    }

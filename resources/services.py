@@ -15,7 +15,7 @@ from members.consents import wording_for
 from members.models import Council, Member
 from members.services import consent_set
 from network_portal import caching, uploads
-from network_portal.outbox import already_queued, notify
+from network_portal.outbox import OutboxEmail, already_queued, notify
 from network_portal.signing import make_token
 from network_portal.urls_util import absolute_url
 
@@ -189,6 +189,7 @@ def _digest_queue(*, member: Member, updates: list[Update], period_start: dateti
             to_email=member.user.email,
             kind="digest",
             dedupe_key=dedupe_key,
+            lane=OutboxEmail.Lane.BULK,
             user=member.user,
             context={
                 "member": member,

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from network_portal.outbox import notify
+from network_portal.outbox import OutboxEmail, notify
 from network_portal.schedules import Recipient, Schedule, register, shift
 
 from . import services
@@ -50,6 +50,7 @@ def _notify_booking(*, template, kind, event, recipient, dedupe_key, skip_reason
         context=context,
         user=recipient.user,
         skip_reason=skip_reason,
+        lane=OutboxEmail.Lane.BULK,
     )
 
 

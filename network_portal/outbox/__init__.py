@@ -4,11 +4,14 @@ Apps use only what this module exports:
 - notify(...) renders an email template and queues it in the caller's
   transaction; queue_email(...) queues one already rendered;
 - already_queued(...) tells which dedupe keys exist, so a rescan skips them;
-- Attachment describes a file to attach.
+- Attachment describes a file to attach; OutboxEmail.Lane names the two lanes
+  (ACCOUNT, the default, for email a person is waiting for; BULK for digests,
+  reminders, surveys and other mail sent to many at once).
 
 The model lives in .models, the sending rules in .services and the Celery
 tasks in .tasks."""
 
+from .models import OutboxEmail
 from .services import Attachment, already_queued, notify, queue_email
 
-__all__ = ["Attachment", "already_queued", "notify", "queue_email"]
+__all__ = ["Attachment", "OutboxEmail", "already_queued", "notify", "queue_email"]

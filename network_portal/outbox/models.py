@@ -1,5 +1,7 @@
 """The outbox table: one row per email, the source of truth for delivery."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -10,8 +12,19 @@ class OutboxEmailQuerySet(models.QuerySet):
     def due(self, now=None):
         return self.filter(status=OutboxEmail.Status.PENDING, not_before__lte=now or timezone.now())
 
-    def stuck(self, older_than):
-        return self.filter(status=OutboxEmail.Status.SENDING, claimed_at__lt=older_than)
+    def lease_expired(self, now):
+        """Claimed by a worker that stopped renewing its lease: crashed or cut off.
+        A row claimed before leases existed counts from its claim time."""
+        lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        return self.filter(status=OutboxEmail.Status.SENDING).filter(
+            models.Q(lease_expires_at__lt=now) | models.Q(lease_expires_at__isnull=True, claimed_at__lt=now - lease)
+        )
+
+    def backlog(self, now=None):
+        """Due and not yet handed to SMTP (waiting, or being sent)."""
+        return self.filter(
+            status__in=[OutboxEmail.Status.PENDING, OutboxEmail.Status.SENDING], not_before__lte=now or timezone.now()
+        )
 
     def failed(self):
         return self.filter(status=OutboxEmail.Status.FAILED)
@@ -40,6 +53,11 @@ class OutboxEmail(models.Model):
         # Recorded but deliberately never sent (a reminder whose moment passed).
         SKIPPED = "skipped", "Skipped"
 
+    class Lane(models.TextChoices):
+        # Its own Celery queue each: bulk sending never holds up a password reset.
+        ACCOUNT = "account", "Account and transactional"
+        BULK = "bulk", "Bulk"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="emails"
     )
@@ -52,12 +70,18 @@ class OutboxEmail(models.Model):
     attachments = models.JSONField(default=list, blank=True)
     headers = models.JSONField(default=dict, blank=True)
     kind = models.CharField(max_length=50, db_index=True)
+    lane = models.CharField(max_length=10, choices=Lane.choices, default=Lane.ACCOUNT)
     dedupe_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     not_before = models.DateTimeField(default=timezone.now)
+    # Set when a worker claims the row; it identifies that claim, so a worker
+    # whose claim was taken over changes nothing.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The claiming worker renews this while it is alive; once it passes, the
+    # sweep hands the row back to the queue.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -15,13 +15,15 @@ def outbox_send_task(*email_ids: int):
     # Each row's attempts counter bounds its retries. One wake-up, when the
     # last of them is due; if it is lost, the sweep finds them within a minute.
     retry = [result for result in results if result.status == "retry"]
-    if retry:
-        services.enqueue_send(*[r.email_id for r in retry], countdown=max(r.retry_in for r in retry))
+    for lane in {result.lane for result in retry}:
+        ids = [r.email_id for r in retry if r.lane == lane]
+        services.enqueue_send(*ids, lane=lane, countdown=max(r.retry_in for r in retry))
 
 
 @shared_task(name="network_portal.tasks.outbox_sweep", acks_late=True, ignore_result=True)
-def outbox_sweep():
-    return services.outbox_sweep()
+def outbox_sweep(lane: str | None = None):
+    """Beat runs one per lane, each on its lane's queue."""
+    return services.outbox_sweep(lane=lane)
 
 
 @shared_task(name="network_portal.tasks.outbox_purge", acks_late=True, ignore_result=True)

@@ -151,7 +151,7 @@ def test_worker_killed_mid_send_leaves_every_row_sent_or_failed_after_the_sweep_
         # Beat's sweep, once the claims are old enough to count as abandoned.
         sink.handler.delay = 0
         sink.use_in(settings)
-        with time_machine.travel(timezone.now() + services.STUCK_AFTER + timedelta(minutes=1)):
+        with time_machine.travel(timezone.now() + services.lease() + timedelta(minutes=1)):
             counts = services.outbox_sweep()
 
     assert counts["reset"] == abandoned

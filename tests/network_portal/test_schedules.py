@@ -88,7 +88,7 @@ def test_two_concurrent_scans_create_one_row_and_one_email_per_recipient(mailout
     # Record the wake-ups instead of running send tasks inside the threads;
     # the sweep below does the worker's part.
     woken = []
-    monkeypatch.setattr(services, "enqueue_send", lambda *ids, countdown=None: woken.extend(ids))
+    monkeypatch.setattr(services, "enqueue_send", lambda *ids, lane, countdown=None: woken.extend(ids))
     start = threading.Barrier(2)
     created, errors = [], []
 
