@@ -341,6 +341,7 @@ def survey_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: str 
         kind="survey",
         dedupe_key=dedupe_key,
         lane=OutboxEmail.Lane.BULK,
+        sensitive=True,  # the signed survey link answers as the member
         user=registration.user,
         skip_reason=skip_reason,
         context={

@@ -262,6 +262,7 @@ def _send_reconfirmation(request: Reconfirmation) -> None:
         kind="member-reconfirm",
         dedupe_key=f"member-reconfirm:reconfirmation:{request.pk}:member:{member.pk}",
         lane=OutboxEmail.Lane.BULK,  # every councillor of a council, after elections
+        sensitive=True,  # the signed link answers for the member
         user=member.user,
         context={
             "member": member,

@@ -22,6 +22,8 @@ class AccountAdapter(DefaultAccountAdapter):
             kind=f"account:{template_prefix.rsplit('/', 1)[-1]}",
             dedupe_key=f"account:{template_prefix}:{uuid.uuid4()}",
             user=user if getattr(user, "pk", None) else None,
+            # Reset and verification links (and codes) act for the account holder.
+            sensitive=True,
         )
 
     def get_client_ip(self, request) -> str:

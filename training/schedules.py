@@ -37,8 +37,9 @@ def _reminder_recipients(days: int):
     return recipients
 
 
-def _notify_booking(*, template, kind, event, recipient, dedupe_key, skip_reason, reason, **extra):
-    """Email one booked member about their session, through the outbox."""
+def _notify_booking(*, template, kind, event, recipient, dedupe_key, skip_reason, reason, sensitive=False, **extra):
+    """Email one booked member about their session, through the outbox.
+    sensitive: the email carries a signed link that acts for the member."""
     booking = recipient.context["booking"]
     booking.session = event
     context = {**services.booking_email_context(booking, reason=reason), **extra}
@@ -51,6 +52,7 @@ def _notify_booking(*, template, kind, event, recipient, dedupe_key, skip_reason
         user=recipient.user,
         skip_reason=skip_reason,
         lane=OutboxEmail.Lane.BULK,
+        sensitive=sensitive,
     )
 
 
@@ -85,6 +87,7 @@ def _send_feedback_request(*, event: Session, recipient: Recipient, dedupe_key: 
         skip_reason=skip_reason,
         reason="You get this email because you attended this training session.",
         form_url=reverse("training:feedback-link", kwargs={"token": token}),
+        sensitive=True,
     )
 
 
@@ -114,6 +117,7 @@ def _followup_sender(wave: str):
             reason="You get this email because you attended this training session and we follow up with every trainee.",
             form_url=reverse("training:followup-link", kwargs={"wave": wave, "token": token}),
             wave_label=FollowUp.Wave(wave).label,
+            sensitive=True,
         )
 
     return send

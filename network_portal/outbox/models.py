@@ -45,6 +45,8 @@ class OutboxEmail(models.Model):
     """One email to one recipient. PostgreSQL is the source of truth; the
     broker only carries a wake-up call for the send task."""
 
+    REDACTED = "[Removed once sent: this email carried a link that acts for its recipient.]"
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
@@ -71,6 +73,10 @@ class OutboxEmail(models.Model):
     headers = models.JSONField(default=dict, blank=True)
     kind = models.CharField(max_length=50, db_index=True)
     lane = models.CharField(max_length=10, choices=Lane.choices, default=Lane.ACCOUNT)
+    # Carries a credential (a reset, verification, invitation or signed link
+    # that acts for the recipient): staff never see the body, and it is
+    # replaced by REDACTED once the row is sent or has finally failed.
+    sensitive = models.BooleanField(default=False)
     dedupe_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -105,12 +105,16 @@ def notify(
     skip_reason: str = "",
     list_unsubscribe_url: str = "",
     lane: str = OutboxEmail.Lane.ACCOUNT,
+    sensitive: bool = False,
 ) -> OutboxEmail | None:
     """Queue one email. Returns None when an email with this dedupe key exists.
 
     lane is ACCOUNT (the default) for account and transactional email that a
     person is waiting for, and BULK for digests, reminders, surveys and staff
-    messages, so that those never hold up the first.
+    messages, so that those never hold up the first. sensitive marks an email
+    that carries a credential (a reset, verification or invitation link, or a
+    signed link that acts for the member; an unsubscribe link always counts):
+    staff never see its body, and the body is removed once it is sent.
     Runs inside the caller's transaction: if that rolls back, nothing is sent.
     With skip_reason the row is recorded as skipped and never sent, so a late
     reminder is accounted for once instead of being retried or lost silently.
@@ -138,6 +142,7 @@ def notify(
         reply_to=reply_to,
         skip_reason=skip_reason,
         lane=lane,
+        sensitive=sensitive or bool(list_unsubscribe_url),
     )
 
 
@@ -172,6 +177,7 @@ def queue_email(
     reply_to: str = "",
     skip_reason: str = "",
     lane: str = OutboxEmail.Lane.ACCOUNT,
+    sensitive: bool = False,
 ) -> OutboxEmail | None:
     """Write an already-rendered email to the outbox (see notify)."""
     row, created = OutboxEmail.objects.get_or_create(
@@ -187,6 +193,7 @@ def queue_email(
             "headers": headers or {},
             "kind": kind,
             "lane": lane,
+            "sensitive": sensitive,
             "not_before": not_before or timezone.now(),
             "status": OutboxEmail.Status.SKIPPED if skip_reason else OutboxEmail.Status.PENDING,
             "last_error": f"Skipped: {skip_reason}" if skip_reason else "",
@@ -317,9 +324,13 @@ def outbox_purge(*, now: datetime | None = None) -> int:
 
 
 def outbox_retry(*, email_ids) -> int:
-    """Put failed rows back in the queue (the admin's "retry" action)."""
+    """Put failed rows back in the queue (the admin's "retry" action).
+
+    A sensitive row's body was removed when it failed, so it cannot be sent
+    again: the member asks for a new link instead."""
     with transaction.atomic():
-        rows = list(OutboxEmail.objects.failed().filter(pk__in=email_ids).values_list("pk", "lane"))
+        failed = OutboxEmail.objects.failed().filter(pk__in=email_ids, sensitive=False)
+        rows = list(failed.values_list("pk", "lane"))
         OutboxEmail.objects.filter(pk__in=[pk for pk, _ in rows]).update(
             status=OutboxEmail.Status.PENDING,
             attempts=0,
@@ -370,7 +381,9 @@ def _release_expired() -> int:
     A row that has used up its attempts is failed instead: if it is what keeps
     killing the worker, sending it again would loop for ever."""
     expired = OutboxEmail.objects.lease_expired(timezone.now())
-    failed = expired.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+    used_up = expired.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS)
+    used_up.filter(sensitive=True).update(body_text=OutboxEmail.REDACTED, body_html="", attachments=[], headers={})
+    failed = used_up.update(
         status=OutboxEmail.Status.FAILED,
         claimed_at=None,
         lease_expires_at=None,
@@ -494,19 +507,29 @@ class _LeaseKeeper:
             db_connection.close()
 
 
+_BEGIN_ATTEMPT_SQL = (
+    "UPDATE network_portal_outboxemail SET attempts = attempts + 1, lease_expires_at = %s "
+    "WHERE id = %s AND status = %s AND claimed_at = %s "
+    "AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
+)
+
+
 def _begin_attempt(email: OutboxEmail) -> bool:
     """Count the attempt and renew the lease, just before the SMTP exchange,
     if the row is still ours.
 
     A row another worker took over (its lease had run out) is not sent. This
     commit need not be durable (a lost one only undercounts an attempt), so on
-    PostgreSQL it skips the wait for the disk: sending keeps one durable commit
-    per email, when the row is marked sent."""
-    with transaction.atomic():
-        if db_connection.vendor == "postgresql":
-            with db_connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        started = _claimed(email).update(attempts=F("attempts") + 1, lease_expires_at=timezone.now() + lease())
+    PostgreSQL the statement turns synchronous_commit off for its own implicit
+    transaction: one round trip, no wait for the disk. Marking the row sent
+    stays the one durable commit per email."""
+    expires = timezone.now() + lease()
+    if db_connection.vendor != "postgresql" or db_connection.in_atomic_block:
+        started = _claimed(email).update(attempts=F("attempts") + 1, lease_expires_at=expires)
+    else:
+        with db_connection.cursor() as cursor:
+            cursor.execute(_BEGIN_ATTEMPT_SQL, [expires, email.pk, OutboxEmail.Status.SENDING, email.claimed_at])
+            started = cursor.rowcount
     email.attempts += 1
     return bool(started)
 
@@ -527,9 +550,22 @@ def _deliver(email: OutboxEmail) -> SendResult:
 def _mark_sent(email: OutboxEmail) -> bool:
     return bool(
         _claimed(email).update(
-            status=OutboxEmail.Status.SENT, sent_at=timezone.now(), lease_expires_at=None, last_error=""
+            status=OutboxEmail.Status.SENT,
+            sent_at=timezone.now(),
+            lease_expires_at=None,
+            last_error="",
+            **_redaction(email),
         )
     )
+
+
+def _redaction(email: OutboxEmail) -> dict:
+    """For a sensitive row with nothing left to send: the fields that blank its
+    credential, written in the same update as its final status. Until then a
+    retry still has the whole body."""
+    if not email.sensitive:
+        return {}
+    return {"body_text": OutboxEmail.REDACTED, "body_html": "", "attachments": [], "headers": {}}
 
 
 def _claimed(email: OutboxEmail):
@@ -649,7 +685,11 @@ def _record_failure(email: OutboxEmail, exc: Exception) -> SendResult:
     unreachable = _is_unreachable(exc)
     if _is_permanent(exc) or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         _claimed(email).update(
-            status=OutboxEmail.Status.FAILED, claimed_at=None, lease_expires_at=None, last_error=error
+            status=OutboxEmail.Status.FAILED,
+            claimed_at=None,
+            lease_expires_at=None,
+            last_error=error,
+            **_redaction(email),
         )
         logger.error("Outbox email %s failed after %s attempt(s): %s", email.pk, email.attempts, error)
         return SendResult(
