@@ -24,17 +24,21 @@ class AdminCountGroup:
     items: tuple[AdminCount, ...]
 
 
-_counts: list[AdminCount | AdminCountGroup] = []
+_counts: list[AdminCount] = []
+# Everything registered, single counts and groups, in the order shown.
+_entries: list[AdminCount | AdminCountGroup] = []
 
 
 def register(item: AdminCount | AdminCountGroup) -> AdminCount | AdminCountGroup:
-    _counts.append(item)
+    _entries.append(item)
+    if isinstance(item, AdminCount):
+        _counts.append(item)
     return item
 
 
 def current() -> list[dict]:
     rows = []
-    for entry in _counts:
+    for entry in _entries:
         if isinstance(entry, AdminCountGroup):
             figures = entry.figures()
             rows += [_row(item, item.count(figures)) for item in entry.items]
