@@ -45,7 +45,7 @@ def test_outbox_list_filters_by_status_and_by_kind(staff_client):
     assert _listed_ids(by_status) == {row.pk for row in failed + digest_failed}
     assert _listed_ids(by_both) == {row.pk for row in failed}
     filter_titles = [spec.title for spec in by_status.context["cl"].filter_specs]
-    assert filter_titles == ["status", "kind"]
+    assert filter_titles == ["status", "kind", "lane"]
 
 
 def test_retry_action_requeues_only_failed_rows_and_sends_them(
