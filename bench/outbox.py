@@ -136,7 +136,7 @@ def _queue_rows(count: int) -> None:
     from django.db import transaction
     from django.template import engines
 
-    from network_portal.services import queue_email
+    from network_portal.outbox import queue_email
 
     django_engine = engines["django"]
     text = django_engine.from_string(
@@ -171,7 +171,7 @@ def _bare_loop(port: int, *, prebuilt: bool) -> float:
     from django.conf import settings
 
     from network_portal.models import OutboxEmail
-    from network_portal.services import _build_message
+    from network_portal.outbox.services import _build_message
 
     rows = list(OutboxEmail.objects.filter(kind="bench").order_by("pk"))
 

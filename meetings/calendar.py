@@ -5,7 +5,7 @@ network_portal.ics.calendar_sources."""
 from django.utils import timezone
 
 from network_portal.ics import CalendarEvent, calendar_for, calendar_sources, event_uid, feed_events
-from network_portal.services import absolute_url
+from network_portal.urls_util import absolute_url
 
 from .models import FEED_HISTORY, Meeting, Registration
 

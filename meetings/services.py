@@ -16,9 +16,10 @@ from django.utils.text import slugify
 from members.access import is_approved_member
 from network_portal import caching, event_changes, uploads
 from network_portal.ics import LONDON
+from network_portal.outbox import Attachment, OutboxEmail, notify
 from network_portal.schedules import time_left_phrase
-from network_portal.services import Attachment, absolute_url, notify
 from network_portal.signing import make_token
+from network_portal.urls_util import absolute_url
 
 from .calendar import meeting_event, registration_ics
 from .models import CalendarFeed, Feedback, Meeting, Paper, Registration, new_feed_token
@@ -346,6 +347,7 @@ def reminder_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: st
         to_email=registration.user.email,
         kind="reminder",
         dedupe_key=dedupe_key,
+        lane=OutboxEmail.Lane.BULK,
         user=registration.user,
         skip_reason=skip_reason,
         context={
@@ -365,6 +367,8 @@ def survey_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: str 
         to_email=registration.user.email,
         kind="survey",
         dedupe_key=dedupe_key,
+        lane=OutboxEmail.Lane.BULK,
+        sensitive=True,  # the signed survey link answers as the member
         user=registration.user,
         skip_reason=skip_reason,
         context={

@@ -7,8 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from network_portal import audit, privileges
-from network_portal import services as portal_services
+from network_portal import audit, invitations, privileges
 from network_portal.csv_export import csv_response
 
 from . import services
@@ -61,7 +60,7 @@ class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
         super().save_related(request, form, formsets, change)
         user = User.objects.get(pk=form.instance.pk)
         if not getattr(request, "_np_was_privileged", False) and privileges.user_is_privileged(user):
-            portal_services.privileged_role_granted(user=user, granted_by=request.user)
+            invitations.privileged_role_granted(user=user, granted_by=request.user)
             self.message_user(
                 request,
                 f"{user.email} can now open privileged pages. We emailed them an invitation to set up "
@@ -73,7 +72,7 @@ class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
         sent = 0
         for user in queryset:
             if privileges.user_is_privileged(user):
-                portal_services.privileged_role_granted(user=user, granted_by=request.user)
+                invitations.privileged_role_granted(user=user, granted_by=request.user)
                 sent += 1
         self.message_user(request, f"{sent} invitation(s) emailed. Accounts without a privileged role were skipped.")
 

@@ -261,7 +261,20 @@ register(
         owner="user",
         rows=_outbox_rows_about,
         personal=("to_email", "reply_to", "subject", "body_text", "body_html", "attachments", "headers", "last_error"),
-        kept=("user", "kind", "dedupe_key", "status", "attempts", "not_before", "claimed_at", "created_at", "sent_at"),
+        kept=(
+            "user",
+            "kind",
+            "dedupe_key",
+            "status",
+            "attempts",
+            "not_before",
+            "claimed_at",
+            "created_at",
+            "sent_at",
+            "lane",
+            "lease_expires_at",
+            "sensitive",
+        ),
         erase=_erase_outbox_email,
     )
 )

@@ -10,9 +10,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from network_portal.models import OutboxEmail
+from network_portal.outbox import OutboxEmail, notify, outbox_skip_pending
 from network_portal.privacy import ERASED_DOMAIN
-from network_portal.services import notify, outbox_skip_pending
 from network_portal.signing import make_token
 
 from . import membership_end, privacy
@@ -266,6 +265,8 @@ def _send_reconfirmation(request: Reconfirmation) -> None:
         to_email=member.user.email,
         kind="member-reconfirm",
         dedupe_key=f"member-reconfirm:reconfirmation:{request.pk}:member:{member.pk}",
+        lane=OutboxEmail.Lane.BULK,  # every councillor of a council, after elections
+        sensitive=True,  # the signed link answers for the member
         user=member.user,
         context={
             "member": member,

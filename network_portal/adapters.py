@@ -4,8 +4,8 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 
 from .client_address import client_address
+from .outbox import queue_email
 from .privileges import user_is_privileged
-from .services import queue_email
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -23,6 +23,8 @@ class AccountAdapter(DefaultAccountAdapter):
             kind=f"account:{template_prefix.rsplit('/', 1)[-1]}",
             dedupe_key=f"account:{template_prefix}:{uuid.uuid4()}",
             user=user if getattr(user, "pk", None) else None,
+            # Reset and verification links (and codes) act for the account holder.
+            sensitive=True,
         )
 
     def get_client_ip(self, request) -> str:

@@ -1,21 +1,35 @@
 from django.contrib import admin, messages
 
-from . import services
+from . import audit
 from .models import AuditEvent, MfaInvitation, OutboxEmail, RetentionRun
+from .outbox import services
+
+# What a credential-carrying email keeps in view: who, what about, and when.
+_CONTENT_FIELDS = ("body_text", "body_html", "attachments", "headers")
 
 
 @admin.register(OutboxEmail)
-class OutboxEmailAdmin(admin.ModelAdmin):
+class OutboxEmailAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "to_email", "subject", "status", "attempts", "sent_at"]
-    list_filter = ["status", "kind"]
+    list_filter = ["status", "kind", "lane"]
     search_fields = ["to_email", "subject", "dedupe_key"]
     date_hierarchy = "created_at"
     raw_id_fields = ["user"]
     readonly_fields = [f.name for f in OutboxEmail._meta.fields]
     actions = ["retry"]
+    # Every look at an outbox row is logged, whoever it is about.
+    audit_action = audit.Action.OUTBOX_VIEW
 
     def has_add_permission(self, request):
         return False
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.sensitive:
+            # A reset or signed link would let whoever reads it act as the
+            # member: no one sees these bodies, superusers included.
+            fields = [name for name in fields if name not in _CONTENT_FIELDS]
+        return fields
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

@@ -18,19 +18,38 @@ class AdminCount:
     query: str = ""  # e.g. "status__exact=pending"
 
 
-admin_counts: Registry[AdminCount] = Registry("Admin counts", key=lambda item: item.label)
+@dataclass(frozen=True)
+class AdminCountGroup:
+    """Several figures read in one query (the outbox's backlog, say): figures()
+    returns {name: value}, and each item's count is called with that dict."""
+
+    label: str
+    figures: Callable[[], dict]
+    items: tuple[AdminCount, ...]
 
 
-def register(item: AdminCount) -> AdminCount:
+# Single counts and groups, in the order shown.
+admin_counts: Registry[AdminCount | AdminCountGroup] = Registry("Admin counts", key=lambda item: item.label)
+
+
+def register(item: AdminCount | AdminCountGroup) -> AdminCount | AdminCountGroup:
     return admin_counts.register(item)
 
 
 def current() -> list[dict]:
-    return [
-        {
-            "label": item.label,
-            "url": f"{reverse(item.urlname)}{'?' if item.query else ''}{item.query}",
-            "count": item.count(),
-        }
-        for item in admin_counts
-    ]
+    rows = []
+    for entry in admin_counts:
+        if isinstance(entry, AdminCountGroup):
+            figures = entry.figures()
+            rows += [_row(item, item.count(figures)) for item in entry.items]
+        else:
+            rows.append(_row(entry, entry.count()))
+    return rows
+
+
+def _row(item: AdminCount, count) -> dict:
+    return {
+        "label": item.label,
+        "url": f"{reverse(item.urlname)}{'?' if item.query else ''}{item.query}",
+        "count": count,
+    }

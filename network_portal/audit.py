@@ -52,15 +52,25 @@ class AuditedChangeViewMixin:
     audit_subject names the attribute holding that person's user id."""
 
     audit_subject = "user_id"
+    audit_action = Action.MEMBER_VIEW
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
+        self._audit_view(request, object_id, response)
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        self._audit_view(request, object_id, response)
+        return response
+
+    def _audit_view(self, request, object_id, response) -> None:
         if request.method == "GET" and response.status_code == 200:
             obj = self.get_object(request, object_id)
             if obj is not None:
                 audit_record(
-                    action=Action.MEMBER_VIEW,
+                    action=self.audit_action,
                     subject_user_id=getattr(obj, self.audit_subject),
+                    detail=f"{obj._meta.verbose_name} {obj.pk}",
                     **request_facts(request),
                 )
-        return response

@@ -22,7 +22,7 @@ from django.db import models
 
 from . import ics
 from .models import OutboxEmail
-from .services import Attachment, notify
+from .outbox import Attachment, notify
 
 
 class ChangeRefused(Exception):

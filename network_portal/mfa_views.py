@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
-from . import privileges, services
+from . import invitations, privileges
 
 INVITATION_SESSION_KEY = "_np_mfa_invitation"
 NEXT_SESSION_KEY = "_np_mfa_next"
@@ -25,8 +25,8 @@ NEXT_SESSION_KEY = "_np_mfa_next"
 @never_cache
 def invitation_open(request, token):
     try:
-        invitation = services.mfa_invitation_find(token=token)
-    except services.InvitationInvalid:
+        invitation = invitations.mfa_invitation_find(token=token)
+    except invitations.InvitationInvalid:
         return _invalid(request)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -66,9 +66,9 @@ class InvitedActivateTOTPView(ActivateTOTPView):
         try:
             with transaction.atomic():
                 if invitation_id:
-                    services.mfa_invitation_redeem(invitation_id=invitation_id, user=self.request.user)
+                    invitations.mfa_invitation_redeem(invitation_id=invitation_id, user=self.request.user)
                 response = super().form_valid(form)
-        except services.InvitationInvalid:
+        except invitations.InvitationInvalid:
             self.request.session.pop(INVITATION_SESSION_KEY, None)
             return _invalid(self.request)
         if invitation_id:

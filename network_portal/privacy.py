@@ -35,9 +35,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 
 from .models import AuditEvent, MfaInvitation
+from .outbox.services import outbox_purge
 from .registry import Registry, project_apps
 from .retention import DELETE, RetentionRule, retention_rules
-from .services import outbox_purge
 
 SELF = "self"
 ERASED_TEXT = "[erased]"

@@ -17,13 +17,13 @@ import calendar
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import OutboxEmail
+from .outbox import already_queued
 from .registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -117,6 +117,29 @@ class Schedule:
         return f"{self.kind}:{event._meta.model_name}:{event.pk}:member:"
 
 
+@dataclass(frozen=True, kw_only=True)
+class MonthlySchedule:
+    """An email about the London calendar month just ended (the digest).
+
+    It falls due on the first of each month at `at`, local time, and the scan
+    calls send(now=) at each run for `lookback` after that, so a missed run is
+    caught up. send must be idempotent (dedupe keys) and returns the rows it
+    created."""
+
+    name: str
+    send: Callable[..., int]
+    at: time = time(8, 30)
+    lookback: timedelta = timedelta(days=3)
+
+    def due_at(self, now: datetime) -> datetime:
+        first = timezone.localtime(now).date().replace(day=1)
+        return timezone.make_aware(datetime.combine(first, self.at))
+
+    def scan(self, now: datetime) -> int:
+        due = self.due_at(now)
+        return self.send(now=now) if due <= now < due + self.lookback else 0
+
+
 def shift(moment: datetime, *, months: int = 0, offset: timedelta = timedelta(0)) -> datetime:
     """moment moved by months and offset, with days and months counted on the
     local wall clock and anything smaller than a day in absolute time. In UTC."""
@@ -153,18 +176,22 @@ def time_left_phrase(start: datetime, now: datetime) -> str:
 
 
 # Each app registers its schedules in its `<app>/schedules.py`.
-scheduled_emails: Registry[Schedule] = Registry("Scheduled emails", key=lambda schedule: schedule.name)
+scheduled_emails: Registry[Schedule | MonthlySchedule] = Registry(
+    "Scheduled emails", key=lambda schedule: schedule.name
+)
 
 
-def register(schedule: Schedule) -> Schedule:
+def register(schedule: Schedule | MonthlySchedule) -> Schedule | MonthlySchedule:
     return scheduled_emails.register(schedule)
 
 
-def registered() -> list[Schedule]:
+def registered() -> list[Schedule | MonthlySchedule]:
     return list(scheduled_emails)
 
 
-def scheduled_email_scan(*, now: datetime | None = None, schedules: Iterable[Schedule] | None = None) -> int:
+def scheduled_email_scan(
+    *, now: datetime | None = None, schedules: Iterable[Schedule | MonthlySchedule] | None = None
+) -> int:
     """Create every due outbox row that does not exist yet. Returns rows created."""
     now = now or timezone.now()
     created = 0
@@ -176,7 +203,9 @@ def scheduled_email_scan(*, now: datetime | None = None, schedules: Iterable[Sch
     return created
 
 
-def _scan_one(schedule: Schedule, now: datetime) -> int:
+def _scan_one(schedule: Schedule | MonthlySchedule, now: datetime) -> int:
+    if isinstance(schedule, MonthlySchedule):
+        return schedule.scan(now)
     # Find events whose due time is in (now - lookback, now]. The database can
     # only compare the anchor with a fixed offset, so widen its window by the
     # most the calendar arithmetic can differ, then check each event exactly.
@@ -207,11 +236,7 @@ def _scan_event_safely(schedule: Schedule, event, now: datetime) -> int:
 def _scan_event(schedule: Schedule, event, now: datetime) -> int:
     # One query for this event's existing rows keeps a rescan cheap: recipients
     # already handled cost nothing more.
-    existing = set(
-        OutboxEmail.objects.filter(dedupe_key__startswith=schedule.key_prefix(event)).values_list(
-            "dedupe_key", flat=True
-        )
-    )
+    existing = already_queued(prefix=schedule.key_prefix(event))
     skip_reason = _skip_reason(schedule, event, now)
     created = 0
     for recipient in schedule.recipients(event):

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -297,7 +298,19 @@ CELERY_TASK_PUBLISH_RETRY = False
 # reconnect for every task); network_portal/celery.py closes stale ones instead.
 CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "network_portal.tasks.outbox_sweep", "schedule": 60.0},
+    # One sweep per outbox lane, each on its lane's queue.
+    "outbox-sweep-account": {
+        "task": "network_portal.tasks.outbox_sweep",
+        "schedule": 60.0,
+        "kwargs": {"lane": "account"},
+        "options": {"queue": "account"},
+    },
+    "outbox-sweep-bulk": {
+        "task": "network_portal.tasks.outbox_sweep",
+        "schedule": 60.0,
+        "kwargs": {"lane": "bulk"},
+        "options": {"queue": "bulk"},
+    },
     "scheduled-email-scan": {"task": "network_portal.tasks.scheduled_email_scan", "schedule": 60.0},
     "outbox-purge": {"task": "network_portal.tasks.outbox_purge", "schedule": crontab(hour=3, minute=15)},
     "retention-run": {"task": "network_portal.tasks.retention_run", "schedule": crontab(hour=2, minute=40)},
@@ -305,13 +318,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.reconfirmation_lapse_overdue",
         "schedule": crontab(hour=6, minute=0),
     },
-    # Last month's partner-updates digest; the first three days, so a missed run
-    # is caught up (the dedupe key keeps it to one email per member per month).
-    "resources-monthly-digest": {
-        "task": "resources.tasks.digest_send_task",
-        "schedule": crontab(day_of_month="1-3", hour=8, minute=30),
-    },
 }
+# Two outbox lanes, each a queue of its own, bound by its own name: account and
+# transactional email ("account": verification, password reset, invitations,
+# booking confirmations, waiting-list promotions) never waits behind bulk email
+# ("bulk": digests, reminders, surveys, staff messages). Other tasks use the
+# default "celery" queue. A worker started without -Q consumes all three.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("account", "celery", "bulk")]
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 
 # --- Email and the outbox --------------------------------------------------
 
@@ -339,6 +353,10 @@ CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="Info@ThriveLDN.co.uk")
 STAFF_NOTIFY_EMAILS = _list("STAFF_NOTIFY_EMAILS", CONTACT_EMAIL)
 OUTBOX_RETENTION_DAYS = _int("OUTBOX_RETENTION_DAYS", 90)
 OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 10)
+# A worker holds the rows it claimed for this long and renews the lease while it
+# is alive; when a crashed worker's lease runs out, the sweep (every minute)
+# sends its rows. Three SMTP timeouts: a crash delays its emails about a minute.
+OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 3 * (EMAIL_TIMEOUT or 20))
 
 # --- Accounts (allauth) and members ----------------------------------------
 

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from .http_caching import public_page
+from .outbox.services import outbox_backlog
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,19 @@ def privacy(request):
 def healthz(request):
     database = _database_status()
     body = {"database": database, "broker": _broker_status()}
+    if database == "ok":
+        body["outbox"] = _outbox_backlog()
     return JsonResponse(body, status=200 if database == "ok" else 503)
+
+
+def _outbox_backlog() -> dict | str:
+    # A backlog is for people to read, not a reason for a load balancer to
+    # drop this web host: the status stays 200 while the database answers.
+    try:
+        return outbox_backlog()
+    except DatabaseError as exc:
+        logger.warning("Health check: outbox backlog unreadable: %s", exc)
+        return "unknown"
 
 
 def _database_status() -> str:

@@ -15,9 +15,9 @@ from members.consents import wording_for
 from members.models import Council, Member
 from members.services import consent_set
 from network_portal import caching, uploads
-from network_portal.models import OutboxEmail
-from network_portal.services import absolute_url, notify
+from network_portal.outbox import OutboxEmail, already_queued, notify
 from network_portal.signing import make_token
+from network_portal.urls_util import absolute_url
 
 from .models import CaseStudy, Download, Organisation, Resource, Topic, Update, Visibility
 
@@ -169,7 +169,7 @@ def digest_send(*, now: datetime | None = None) -> int:
         logger.info("No partner updates published in %s: no digest sent.", label)
         return 0
     prefix = f"digest:{label}:member:"
-    already = set(OutboxEmail.objects.filter(dedupe_key__startswith=prefix).values_list("dedupe_key", flat=True))
+    already = already_queued(prefix=prefix)
     queued = 0
     for member in digest_recipients().order_by("pk").iterator(chunk_size=500):
         key = f"{prefix}{member.pk}"
@@ -189,6 +189,7 @@ def _digest_queue(*, member: Member, updates: list[Update], period_start: dateti
             to_email=member.user.email,
             kind="digest",
             dedupe_key=dedupe_key,
+            lane=OutboxEmail.Lane.BULK,
             user=member.user,
             context={
                 "member": member,

@@ -90,7 +90,7 @@ def celery_worker_process(transactional_db):
     celery_app.control.purge()
     workers = []
 
-    def start(concurrency: int = 1, **env) -> subprocess.Popen:
+    def start(concurrency: int = 1, queues: str = "", **env) -> subprocess.Popen:
         (ROOT / "var").mkdir(exist_ok=True)
         log = open(ROOT / "var" / f"test-worker-{len(workers)}.log", "w")  # noqa: SIM115 - closed at teardown
         process = subprocess.Popen(
@@ -107,6 +107,7 @@ def celery_worker_process(transactional_db):
                 "--without-mingle",
                 "--without-gossip",
                 f"--hostname=test{len(workers)}@%h",
+                *([f"--queues={queues}"] if queues else []),
             ],
             cwd=ROOT,
             env=_worker_env(**env),

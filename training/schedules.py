@@ -9,8 +9,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from members.access import membership_current_q
+from network_portal.outbox import OutboxEmail, notify
 from network_portal.schedules import Recipient, Schedule, register, shift, time_left_phrase
-from network_portal.services import notify
 
 from . import services
 from .models import Booking, FollowUp, Session
@@ -40,8 +40,9 @@ def _reminder_recipients(days: int):
     return recipients
 
 
-def _notify_booking(*, template, kind, event, recipient, dedupe_key, skip_reason, reason, **extra):
-    """Email one booked member about their session, through the outbox."""
+def _notify_booking(*, template, kind, event, recipient, dedupe_key, skip_reason, reason, sensitive=False, **extra):
+    """Email one booked member about their session, through the outbox.
+    sensitive: the email carries a signed link that acts for the member."""
     booking = recipient.context["booking"]
     booking.session = event
     context = {**services.booking_email_context(booking, reason=reason), **extra}
@@ -53,6 +54,8 @@ def _notify_booking(*, template, kind, event, recipient, dedupe_key, skip_reason
         context=context,
         user=recipient.user,
         skip_reason=skip_reason,
+        lane=OutboxEmail.Lane.BULK,
+        sensitive=sensitive,
     )
 
 
@@ -90,6 +93,7 @@ def _send_feedback_request(*, event: Session, recipient: Recipient, dedupe_key: 
         skip_reason=skip_reason,
         reason="You get this email because you attended this training session.",
         form_url=reverse("training:feedback-link", kwargs={"token": token}),
+        sensitive=True,
     )
 
 
@@ -119,6 +123,7 @@ def _followup_sender(wave: str):
             reason="You get this email because you attended this training session and we follow up with every trainee.",
             form_url=reverse("training:followup-link", kwargs={"wave": wave, "token": token}),
             wave_label=FollowUp.Wave(wave).label,
+            sensitive=True,
         )
 
     return send

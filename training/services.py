@@ -17,8 +17,9 @@ from django.utils.formats import date_format
 
 from members.models import Member
 from network_portal import caching, event_changes, ics
-from network_portal.services import Attachment, notify
+from network_portal.outbox import Attachment, notify
 from network_portal.signing import make_token
+from network_portal.urls_util import absolute_url
 
 from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session, audiences_admitting
 
@@ -518,7 +519,7 @@ def session_calendar_event(session: Session, *, with_joining_link: bool) -> ics.
         summary=f"{session.course.title} ({session.place_label})",
         location=location,
         description=session.course.summary,
-        url=f"{settings.SITE_URL}{session.get_absolute_url()}",
+        url=absolute_url(session.get_absolute_url()),
         cancelled=session.status == Session.Status.CANCELLED,
     )
 

@@ -4,7 +4,7 @@ from django.utils import timezone
 from meetings.models import CalendarFeed, Meeting, Registration
 from meetings.services import registration_waitlist_position
 from network_portal import caching
-from network_portal.services import absolute_url
+from network_portal.urls_util import absolute_url
 
 register = template.Library()
 

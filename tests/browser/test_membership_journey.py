@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from network_portal import services
+from network_portal import invitations
 from tests.browser.conftest import visit
 from tests.factories import PASSWORD, UserFactory, service_area_topics
 from tests.security.mfa import totp_code
@@ -66,7 +66,7 @@ def _log_in(page, axe, email, password):
 def _set_up_authenticator_by_invitation(page, axe, staff):
     """Staff set up their authenticator app through the invitation emailed when
     they were given the role, then the recovery codes page leads on to the admin."""
-    url = services.mfa_invitation_issue(user=staff, send_email=False)
+    url = invitations.mfa_invitation_issue(user=staff, send_email=False)
     visit(page, axe, "/" + url.split("/", 3)[3])
     expect(page.get_by_role("heading", level=1)).to_have_text("Activate Authenticator App")
     secret = page.get_by_label("Authenticator secret").input_value()

@@ -126,3 +126,8 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             children.append(int(stat.parent.name))
     return children
+
+
+def pool_children(process: subprocess.Popen) -> list[int]:
+    """The pool processes of a running worker (its children)."""
+    return _children(process.pid)

@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from network_portal import services, tasks
+from network_portal import tasks
 from network_portal.models import OutboxEmail
+from network_portal.outbox import services
 from tests.factories import MemberFactory
 from tests.network_portal.smtp import SmtpSink, free_port
 from tests.training.factories import SessionFactory
@@ -150,7 +151,7 @@ def test_worker_killed_mid_send_leaves_every_row_sent_or_failed_after_the_sweep_
         # Beat's sweep, once the claims are old enough to count as abandoned.
         sink.handler.delay = 0
         sink.use_in(settings)
-        with time_machine.travel(timezone.now() + services.STUCK_AFTER + timedelta(minutes=1)):
+        with time_machine.travel(timezone.now() + services.lease() + timedelta(minutes=1)):
             counts = services.outbox_sweep()
 
     assert counts["reset"] == abandoned

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import pytest
 
 from network_portal.celery import app as celery_app
-from network_portal.services import notify
+from network_portal.outbox import notify
 
 TEMPLATES = {
     "emails/test-notice-subject.txt": "Notice for {{ name }}\n",

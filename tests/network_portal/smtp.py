@@ -10,7 +10,7 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
-from network_portal.services import close_connection
+from network_portal.outbox.services import close_connection
 
 
 def free_port() -> int:

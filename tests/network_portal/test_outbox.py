@@ -6,9 +6,8 @@ import time_machine
 from django.db import transaction
 from django.utils import timezone
 
-from network_portal import services
 from network_portal.models import OutboxEmail
-from network_portal.services import Attachment
+from network_portal.outbox import Attachment, services
 from network_portal.tasks import outbox_send_task
 from tests.factories import UserFactory
 
@@ -164,7 +163,7 @@ def test_skip_reason_records_a_skipped_row_that_is_logged_and_never_sent(
     mailoutbox, django_capture_on_commit_callbacks, caplog
 ):
     with (
-        caplog.at_level(logging.WARNING, logger="network_portal.services"),
+        caplog.at_level(logging.WARNING, logger="network_portal.outbox.services"),
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         row = send_notice(dedupe_key="test:skip", skip_reason="the meeting has already started")
@@ -180,7 +179,7 @@ def test_skip_reason_records_a_skipped_row_that_is_logged_and_never_sent(
 
 def test_sweep_returns_rows_stuck_in_sending_to_the_queue_and_sends_them(mailoutbox):
     row = send_notice(dedupe_key="test:stuck")
-    claimed_at = timezone.now() - services.STUCK_AFTER - timedelta(seconds=1)
+    claimed_at = timezone.now() - services.lease() - timedelta(seconds=1)
     OutboxEmail.objects.filter(pk=row.pk).update(status=OutboxEmail.Status.SENDING, claimed_at=claimed_at, attempts=1)
     recent = send_notice(dedupe_key="test:still-sending")
     OutboxEmail.objects.filter(pk=recent.pk).update(status=OutboxEmail.Status.SENDING, claimed_at=timezone.now())
@@ -199,7 +198,7 @@ def test_sweep_fails_a_stuck_row_that_has_used_up_its_attempts(settings, mailout
     row = send_notice(dedupe_key="test:poison")
     OutboxEmail.objects.filter(pk=row.pk).update(
         status=OutboxEmail.Status.SENDING,
-        claimed_at=timezone.now() - services.STUCK_AFTER - timedelta(seconds=1),
+        claimed_at=timezone.now() - services.lease() - timedelta(seconds=1),
         attempts=settings.OUTBOX_MAX_ATTEMPTS,
     )
 

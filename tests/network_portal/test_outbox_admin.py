@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from django.utils import timezone
@@ -42,7 +45,7 @@ def test_outbox_list_filters_by_status_and_by_kind(staff_client):
     assert _listed_ids(by_status) == {row.pk for row in failed + digest_failed}
     assert _listed_ids(by_both) == {row.pk for row in failed}
     filter_titles = [spec.title for spec in by_status.context["cl"].filter_specs]
-    assert filter_titles == ["status", "kind"]
+    assert filter_titles == ["status", "kind", "lane"]
 
 
 def test_retry_action_requeues_only_failed_rows_and_sends_them(
@@ -76,6 +79,7 @@ def test_admin_index_shows_failed_and_pending_counts_linking_to_the_filtered_lis
     assert attention["Emails that failed to send"]["count"] == len(failed)
     assert attention["Emails waiting to send"]["count"] == len(pending)
     assert attention["Emails that failed to send"]["url"] == f"{reverse(CHANGELIST)}?status__exact=failed"
+    assert attention["Emails delayed beyond their lease"]["count"] == 0
     content = response.content.decode()
     assert f'<a href="{reverse(CHANGELIST)}?status__exact=failed">Emails that failed to send</a>' in content
 
@@ -109,3 +113,24 @@ def test_staff_can_read_one_email_in_full(staff_client):
     assert response.status_code == 200
     assert row.subject in response.content.decode()
     assert row.dedupe_key in response.content.decode()
+
+
+def test_admin_index_shows_emails_delayed_beyond_the_lease_and_the_oldest_pending_age(staff_client, settings):
+    settings.OUTBOX_LEASE_SECONDS = 60
+    now = timezone.now()
+    late = _rows(OutboxEmail.Status.PENDING, 2, kind="late")
+    OutboxEmail.objects.filter(pk__in=[r.pk for r in late]).update(not_before=now - timedelta(minutes=10))
+    crashed = _rows(OutboxEmail.Status.SENDING, 1, kind="crashed")
+    OutboxEmail.objects.filter(pk__in=[r.pk for r in crashed]).update(
+        claimed_at=now - timedelta(minutes=3), lease_expires_at=now - timedelta(minutes=2), not_before=now
+    )
+    fresh = _rows(OutboxEmail.Status.PENDING, 1, kind="fresh")
+    OutboxEmail.objects.filter(pk__in=[r.pk for r in fresh]).update(not_before=now - timedelta(seconds=5))
+
+    with time_machine.travel(now, tick=False):
+        response = staff_client.get(reverse("admin:index"))
+
+    attention = {item["label"]: item["count"] for item in response.context["attention"]}
+    assert attention["Emails delayed beyond their lease"] == len(late) + len(crashed)
+    assert attention["Emails waiting to send"] == len(late) + len(fresh)
+    assert attention["Oldest email waiting to send"] == "10 min"

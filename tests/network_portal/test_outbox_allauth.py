@@ -4,9 +4,9 @@ instead of losing them."""
 import pytest
 from django.urls import reverse
 
-from network_portal import services
 from network_portal.celery import app as celery_app
 from network_portal.models import OutboxEmail
+from network_portal.outbox import services
 from tests.factories import UserFactory
 
 from .outbox_support import broker_down, fast_passwords  # noqa: F401 - fixture

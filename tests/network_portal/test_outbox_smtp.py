@@ -9,8 +9,8 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from network_portal import services
 from network_portal.models import OutboxEmail
+from network_portal.outbox import services
 from network_portal.tasks import outbox_send_task
 
 from .outbox_support import email_templates, send_notice  # noqa: F401 - fixture
@@ -144,7 +144,7 @@ def test_row_released_while_waiting_in_a_batch_is_left_to_its_new_owner(sink):
     batch = services._claim(limit=10)
     assert [email.pk for email in batch] == [first.pk, second.pk]
     # SMTP hung for ten minutes: another sweep released the second row and claimed it afresh.
-    later = timezone.now() + services.STUCK_AFTER + timedelta(seconds=1)
+    later = timezone.now() + services.lease() + timedelta(seconds=1)
     OutboxEmail.objects.filter(pk=second.pk).update(claimed_at=later)
 
     with time_machine.travel(later):
@@ -205,7 +205,7 @@ def test_send_task_for_a_batch_sends_each_row_and_wakes_itself_for_the_retry(sin
     sink.handler.data_replies = [TRY_LATER]
     rows = _pending_rows(3)
     wake_ups = []
-    monkeypatch.setattr(services, "enqueue_send", lambda *ids, countdown=None: wake_ups.append((ids, countdown)))
+    monkeypatch.setattr(services, "enqueue_send", lambda *ids, lane, countdown=None: wake_ups.append((ids, countdown)))
 
     outbox_send_task.delay(*[row.pk for row in rows])
 

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from network_portal import tasks
 from network_portal.models import OutboxEmail
-from network_portal.services import Attachment
+from network_portal.outbox import Attachment
 
 from .outbox_support import broker_down, email_templates, send_notice  # noqa: F401 - fixture
 from .smtp import SmtpSink
@@ -71,7 +71,7 @@ def test_real_worker_delivers_one_row_exactly_once_with_html_text_and_ics_intact
 def test_broker_down_at_enqueue_leaves_the_row_pending_and_the_sweep_sends_it_when_back(celery_worker_process, caplog):
     with SmtpSink() as sink:
         celery_worker_process(EMAIL_URL=sink.url)
-        with broker_down(), caplog.at_level(logging.WARNING, logger="network_portal.services"):
+        with broker_down(), caplog.at_level(logging.WARNING, logger="network_portal.outbox.services"):
             started = time.monotonic()
             with transaction.atomic():
                 row = send_notice(dedupe_key="test:broker-down")

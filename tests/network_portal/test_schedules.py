@@ -12,10 +12,10 @@ import time_machine
 from django.db import connection
 
 from members.models import Member
-from network_portal import schedules, services
+from network_portal import schedules
 from network_portal.models import OutboxEmail
+from network_portal.outbox import notify, services
 from network_portal.schedules import Recipient, Schedule, scheduled_email_scan, shift
-from network_portal.services import notify
 from network_portal.tasks import scheduled_email_scan as scheduled_email_scan_task
 from tests.factories import MemberFactory
 
@@ -88,7 +88,7 @@ def test_two_concurrent_scans_create_one_row_and_one_email_per_recipient(mailout
     # Record the wake-ups instead of running send tasks inside the threads;
     # the sweep below does the worker's part.
     woken = []
-    monkeypatch.setattr(services, "enqueue_send", lambda *ids, countdown=None: woken.extend(ids))
+    monkeypatch.setattr(services, "enqueue_send", lambda *ids, lane, countdown=None: woken.extend(ids))
     start = threading.Barrier(2)
     created, errors = [], []
 

@@ -181,7 +181,7 @@ def test_every_scheduled_task_is_in_the_one_beat_schedule(settings):
         "network_portal.tasks.outbox_sweep",
         "network_portal.tasks.retention_run",
         "members.tasks.reconfirmation_lapse_overdue",
-        "resources.tasks.digest_send_task",
+        "network_portal.tasks.scheduled_email_scan",  # also sends the monthly digest (resources/schedules.py)
     } <= tasks
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from members.models import ConsentRecord, Member
+from network_portal import schedules
 from network_portal.models import OutboxEmail
 from network_portal.signing import make_token
 from resources import services
@@ -148,10 +149,26 @@ def test_digest_period_is_the_previous_london_calendar_month():
     assert end.utcoffset() != start.utcoffset()  # BST began in between
 
 
-def test_digest_task_is_scheduled_by_beat(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["resources-monthly-digest"]
+def test_digest_is_a_scheduled_email_sent_by_the_scan_in_the_first_days_of_the_month(
+    october_updates, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    member = subscriber()
+    [digest] = [schedule for schedule in schedules.registered() if schedule.name == "resources-monthly-digest"]
+    assert "resources-monthly-digest" not in settings.CELERY_BEAT_SCHEDULE  # no beat entry of its own
 
-    assert entry["task"] == "resources.tasks.digest_send_task"
-    from resources.tasks import digest_send_task
+    before_due = schedules.scheduled_email_scan(now=RUN_AT.replace(hour=8, minute=0), schedules=[digest])
+    with django_capture_on_commit_callbacks(execute=True):
+        on_day_three = schedules.scheduled_email_scan(now=RUN_AT.replace(day=3, hour=20), schedules=[digest])
+        rescan = schedules.scheduled_email_scan(now=RUN_AT.replace(day=3, hour=21), schedules=[digest])
 
-    assert digest_send_task.name == entry["task"]
+    assert (before_due, on_day_three, rescan) == (0, 1, 0)
+    assert [m.to for m in mailoutbox] == [[member.user.email]]
+    assert OutboxEmail.objects.get().dedupe_key == f"digest:2026-10:member:{member.pk}"
+
+
+def test_digest_missed_for_more_than_three_days_waits_for_next_month(october_updates, mailoutbox):
+    subscriber()
+    [digest] = [schedule for schedule in schedules.registered() if schedule.name == "resources-monthly-digest"]
+
+    assert schedules.scheduled_email_scan(now=RUN_AT.replace(day=4, hour=9), schedules=[digest]) == 0
+    assert not OutboxEmail.objects.exists()

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.services import member_erase
-from network_portal import services
+from network_portal import invitations
 from network_portal.models import MfaInvitation, OutboxEmail
 from tests.factories import PASSWORD, MemberFactory, UserFactory
 from tests.security.mfa import totp_code, totp_enrol
@@ -106,13 +106,13 @@ def test_granting_the_role_removes_an_authenticator_set_up_with_a_password_alone
 
 def test_the_invitation_lasts_the_configured_number_of_hours(settings, new_staff):
     settings.MFA_INVITATION_HOURS = 5
-    services.mfa_invitation_issue(user=new_staff)
+    invitations.mfa_invitation_issue(user=new_staff)
     invitation = MfaInvitation.objects.get(user=new_staff)
     assert invitation.expires_at - invitation.created_at == timedelta(hours=5)
 
 
 def test_a_password_only_attacker_cannot_enrol_an_authenticator_on_a_staff_account(new_staff, london_councils):
-    services.mfa_invitation_issue(user=new_staff)  # in the real owner's mailbox, not the attacker's
+    invitations.mfa_invitation_issue(user=new_staff)  # in the real owner's mailbox, not the attacker's
     attacker = Client()
     _password_step(attacker, new_staff)
     assert attacker.get(reverse("mfa_activate_totp"))["Location"] == reverse("mfa-setup-needed")
@@ -133,7 +133,7 @@ def test_a_password_only_attacker_cannot_enrol_an_authenticator_on_a_staff_accou
 
 
 def test_the_invitee_sets_up_the_app_and_goes_straight_on(new_staff):
-    path = _invitation_path(services.mfa_invitation_issue(user=new_staff))
+    path = _invitation_path(invitations.mfa_invitation_issue(user=new_staff))
     client = Client()
     login = client.get(path)
     assert login["Location"].startswith(reverse("account_login"))
@@ -161,7 +161,7 @@ def _open_as_owner(token_path, user):
 
 
 def test_a_used_invitation_gets_a_clear_page_and_changes_nothing(new_staff):
-    path = _invitation_path(services.mfa_invitation_issue(user=new_staff))
+    path = _invitation_path(invitations.mfa_invitation_issue(user=new_staff))
     client, _ = _open_as_owner(path, new_staff)
     secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
     client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
@@ -173,7 +173,7 @@ def test_a_used_invitation_gets_a_clear_page_and_changes_nothing(new_staff):
 
 
 def test_an_expired_invitation_gets_a_clear_page_and_changes_nothing(new_staff):
-    path = _invitation_path(services.mfa_invitation_issue(user=new_staff))
+    path = _invitation_path(invitations.mfa_invitation_issue(user=new_staff))
     invitation = MfaInvitation.objects.get(user=new_staff)
     MfaInvitation.objects.filter(pk=invitation.pk).update(
         created_at=timezone.now() - timedelta(hours=73), expires_at=timezone.now() - timedelta(hours=1)
@@ -187,21 +187,21 @@ def test_an_expired_invitation_gets_a_clear_page_and_changes_nothing(new_staff):
 
 
 def test_a_forged_invitation_gets_a_clear_page(new_staff):
-    services.mfa_invitation_issue(user=new_staff)
+    invitations.mfa_invitation_issue(user=new_staff)
     response = Client().get(reverse("mfa-invitation", args=["made-up-token"]))
     assert response.status_code == 400
     assert "Nothing has been changed" in response.content.decode()
 
 
 def test_an_older_invitation_stops_working_when_a_new_one_is_sent(new_staff):
-    old = _invitation_path(services.mfa_invitation_issue(user=new_staff))
-    new = _invitation_path(services.mfa_invitation_issue(user=new_staff))
+    old = _invitation_path(invitations.mfa_invitation_issue(user=new_staff))
+    new = _invitation_path(invitations.mfa_invitation_issue(user=new_staff))
     assert _open_as_owner(old, new_staff)[1].status_code == 400
     assert _open_as_owner(new, new_staff)[1]["Location"] == reverse("mfa_activate_totp")
 
 
 def test_an_invitation_opened_by_another_signed_in_account_is_refused(new_staff):
-    path = _invitation_path(services.mfa_invitation_issue(user=new_staff))
+    path = _invitation_path(invitations.mfa_invitation_issue(user=new_staff))
     someone_else = UserFactory(is_staff=True)
     client, response = _open_as_owner(path, someone_else)
     assert response.status_code == 403
@@ -210,7 +210,7 @@ def test_an_invitation_opened_by_another_signed_in_account_is_refused(new_staff)
 
 
 def test_an_invitation_stops_working_once_the_role_is_taken_away(new_staff):
-    path = _invitation_path(services.mfa_invitation_issue(user=new_staff))
+    path = _invitation_path(invitations.mfa_invitation_issue(user=new_staff))
     new_staff.is_staff = new_staff.is_superuser = False
     new_staff.save()
     assert _open_as_owner(path, new_staff)[1].status_code == 400
@@ -278,6 +278,6 @@ def test_seed_demo_prints_the_demo_staff_invitation_beside_its_login(settings, l
 
 
 def test_erasing_an_account_deletes_its_invitations(new_staff):
-    services.mfa_invitation_issue(user=new_staff)
+    invitations.mfa_invitation_issue(user=new_staff)
     member_erase(user=new_staff)
     assert not MfaInvitation.objects.filter(user=new_staff).exists()

@@ -4,7 +4,7 @@ very first superuser (created with createsuperuser), who has no one to invite th
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from network_portal import privileges, services
+from network_portal import invitations, privileges
 
 
 class Command(BaseCommand):
@@ -24,6 +24,6 @@ class Command(BaseCommand):
                 f"{email} already has an authenticator app. To replace it, use the admin's "
                 "'Reset the authenticator app' action on the user."
             )
-        url = services.mfa_invitation_issue(user=user, send_email=False)
+        url = invitations.mfa_invitation_issue(user=user, send_email=False)
         self.stdout.write(f"Invitation for {user.email} (single use, valid for the hours in MFA_INVITATION_HOURS):")
         self.stdout.write(url)

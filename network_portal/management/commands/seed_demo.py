@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from network_portal import privileges, services
+from network_portal import invitations, privileges
 from network_portal.registry import app_modules
 
 DEMO_STAFF_EMAIL = "demo-staff@example.org"
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if privileges.user_has_authenticator(staff):
             self.stdout.write("The demo staff account has its authenticator app: sign in with a code from it.")
             return
-        url = services.mfa_invitation_issue(user=staff, send_email=False)
+        url = invitations.mfa_invitation_issue(user=staff, send_email=False)
         self.stdout.write(f"Demo staff authenticator invitation (open it, sign in, set up TOTP): {url}")
 
     def _staff_login(self):

@@ -1,21 +1,25 @@
 """The email outbox: every email the portal sends is a row here first.
 
 A service calls notify() inside its own transaction. The row is committed with
-the business change, and on commit a send task is published for it (one task
-for all the rows a transaction wrote, in batches of SEND_BATCH_SIZE). The task,
-or the minute-by-minute sweep if the broker was down, claims due rows (pending
-to sending, under SELECT ... FOR UPDATE SKIP LOCKED) in a short transaction,
-then sends them over one reused SMTP connection, marking each sent as it goes.
-So each row is handed to SMTP by exactly one worker, and no lock is held
-during SMTP.
+the business change, and on commit a send task is published for it on its
+lane's queue (one task for all the rows a transaction wrote, in batches of
+SEND_BATCH_SIZE). The task, or the minute-by-minute sweep if the broker was
+down, claims due rows in small chunks (pending to sending, under SELECT ... FOR
+UPDATE SKIP LOCKED) in a short transaction, then sends them over one reused SMTP
+connection, marking each sent as it goes. So each row is handed to SMTP by
+exactly one live worker, and no lock is held during SMTP.
+
+A claim carries a lease (OUTBOX_LEASE_SECONDS) that the worker renews while it
+is alive, including during a long SMTP exchange. When a worker dies, its lease
+runs out and the sweep returns its rows to the queue. The row it was sending
+at that moment may then be sent a second time, with the same Message-ID: at
+most one repeat per worker process killed mid-send.
 """
 
 import base64
 import contextlib
-import hashlib
 import logging
 import random
-import secrets
 import smtplib
 import socket
 import threading
@@ -23,34 +27,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
-from django.db.models import F
+from django.db import DatabaseError, transaction
+from django.db import connection as db_connection
+from django.db.models import Count, F, Min, Q
 from django.template import Context
 from django.template.loader import get_template, render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from . import privileges
-from .models import MfaInvitation, OutboxEmail
+from .models import OutboxEmail
 
 logger = logging.getLogger(__name__)
 
-# A row claimed longer ago than this was abandoned by a crashed worker. Far longer
-# than one SMTP exchange can take (EMAIL_TIMEOUT is 20 s), because each row's
-# claim is renewed just before its own send.
-STUCK_AFTER = timedelta(minutes=10)
 RETRY_BASE_SECONDS = 30
 # Far below the Redis visibility timeout (3600 s), so a waiting retry is never redelivered.
 RETRY_CAP_SECONDS = 600
-# Rows claimed and sent per batch, by the send task and the sweep alike.
+# Rows named in one send task (one broker message).
 SEND_BATCH_SIZE = 100
+# Rows claimed at a time, by the send task and the sweep alike: a crash holds
+# back only these until their lease runs out, and the claim costs little more.
+CLAIM_CHUNK = 10
 
 # Per thread: the reused SMTP connection (an SMTP session carries one
-# conversation at a time) and the current transaction's _CommitBatch.
+# conversation at a time) and the rows waiting for their transaction to commit.
 _local = threading.local()
 
 
@@ -67,10 +68,11 @@ class SendResult:
     retry_in: float | None = None
     email_id: int | None = None
     unreachable: bool = False  # the SMTP server could not be reached at all
+    lane: str = OutboxEmail.Lane.ACCOUNT
 
 
-def absolute_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+def lease() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
 
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
@@ -102,9 +104,17 @@ def notify(
     reply_to: str = "",
     skip_reason: str = "",
     list_unsubscribe_url: str = "",
+    lane: str = OutboxEmail.Lane.ACCOUNT,
+    sensitive: bool = False,
 ) -> OutboxEmail | None:
     """Queue one email. Returns None when an email with this dedupe key exists.
 
+    lane is ACCOUNT (the default) for account and transactional email that a
+    person is waiting for, and BULK for digests, reminders, surveys and staff
+    messages, so that those never hold up the first. sensitive marks an email
+    that carries a credential (a reset, verification or invitation link, or a
+    signed link that acts for the member; an unsubscribe link always counts):
+    staff never see its body, and the body is removed once it is sent.
     Runs inside the caller's transaction: if that rolls back, nothing is sent.
     With skip_reason the row is recorded as skipped and never sent, so a late
     reminder is accounted for once instead of being retried or lost silently.
@@ -131,7 +141,19 @@ def notify(
         headers=headers,
         reply_to=reply_to,
         skip_reason=skip_reason,
+        lane=lane,
+        sensitive=sensitive or bool(list_unsubscribe_url),
     )
+
+
+def already_queued(*, dedupe_keys=(), prefix: str = "") -> set[str]:
+    """The dedupe keys already in the outbox: those of dedupe_keys, or all that
+    start with prefix. One query, so a rescan skips what it handled before."""
+    if prefix:
+        rows = OutboxEmail.objects.filter(dedupe_key__startswith=prefix)
+    else:
+        rows = OutboxEmail.objects.filter(dedupe_key__in=list(dedupe_keys))
+    return set(rows.values_list("dedupe_key", flat=True))
 
 
 def unsubscribe_headers(url: str) -> dict:
@@ -154,6 +176,8 @@ def queue_email(
     headers: dict | None = None,
     reply_to: str = "",
     skip_reason: str = "",
+    lane: str = OutboxEmail.Lane.ACCOUNT,
+    sensitive: bool = False,
 ) -> OutboxEmail | None:
     """Write an already-rendered email to the outbox (see notify)."""
     row, created = OutboxEmail.objects.get_or_create(
@@ -168,6 +192,8 @@ def queue_email(
             "attachments": [_encode_attachment(a) for a in attachments],
             "headers": headers or {},
             "kind": kind,
+            "lane": lane,
+            "sensitive": sensitive,
             "not_before": not_before or timezone.now(),
             "status": OutboxEmail.Status.SKIPPED if skip_reason else OutboxEmail.Status.PENDING,
             "last_error": f"Skipped: {skip_reason}" if skip_reason else "",
@@ -180,59 +206,55 @@ def queue_email(
     elif row.not_before <= timezone.now():
         # A row due later needs no message: the sweep picks it up when due, so
         # nothing waits on the broker with a far-future ETA.
-        _enqueue_after_commit(row.pk)
+        _enqueue_after_commit(row.pk, row.lane)
     return row
 
 
-class _CommitBatch:
-    """The rows one transaction queued, so they are published together.
+class _PendingWakeUps:
+    """The rows queued in this thread since the last commit, so that one
+    transaction's rows are published together.
 
     A digest run writes hundreds of rows in a transaction, and one task per row
     would spend more on the broker and the worker's bookkeeping than on SMTP.
     Each row still gets its own on-commit callback, so Django's rules hold row
-    by row (a rolled-back savepoint drops its rows' callbacks). Callbacks run
-    in order after the commit: the first publishes every row of the batch from
-    its own onwards, and the rest find theirs already published."""
+    by row (a rolled-back savepoint drops its rows' callbacks). Callbacks run in
+    order after the commit: the first one to run publishes every row from its
+    own onwards and starts a fresh list for the next transaction; the rest find
+    theirs already published. Rows listed before it belonged to a transaction
+    that rolled back (their callbacks never ran), so they are never published."""
 
-    def __init__(self, first_callback):
-        self.first_callback = first_callback
-        self.email_ids: list[int] = []
+    def __init__(self):
+        self.rows: list[tuple[int, str]] = []  # (id, lane)
         self.published: set[int] = set()
 
+    def add(self, email_id: int, lane: str) -> int:
+        self.rows.append((email_id, lane))
+        return len(self.rows) - 1
+
     def publish_from(self, index: int) -> None:
-        # A rolled-back row's id may be in the list; its task finds nothing to claim.
-        ids = [pk for pk in self.email_ids[index:] if pk not in self.published]
-        self.published.update(ids)
-        enqueue_send(*ids)
+        if getattr(_local, "pending", None) is self:
+            _local.pending = None  # committed: later rows belong to a new transaction
+        # A row rolled back with its savepoint may be listed; its task finds nothing to claim.
+        rows = [(pk, lane) for pk, lane in self.rows[index:] if pk not in self.published]
+        self.published.update(pk for pk, _ in rows)
+        for lane in OutboxEmail.Lane.values:
+            if ids := [pk for pk, row_lane in rows if row_lane == lane]:
+                enqueue_send(*ids, lane=lane)
 
 
-def _enqueue_after_commit(email_id: int) -> None:
-    connection = transaction.get_connection()
-    batch = getattr(_local, "commit_batch", None)
-    # After a commit or a rollback Django has cleared its callbacks, so a batch
-    # whose first callback is still registered belongs to this transaction.
-    if batch is None or not connection.in_atomic_block or not _is_registered(connection, batch.first_callback):
-        batch = None
-    index = len(batch.email_ids) if batch else 0
-
-    def callback():
-        batch.publish_from(index)
-
-    if batch is None:
-        batch = _local.commit_batch = _CommitBatch(callback)
-    batch.email_ids.append(email_id)
+def _enqueue_after_commit(email_id: int, lane: str) -> None:
+    pending = getattr(_local, "pending", None)
+    if pending is None:
+        pending = _local.pending = _PendingWakeUps()
+    index = pending.add(email_id, lane)
     # robust: the caller's change has committed, and a failed wake-up (the
     # sweep covers it) must not turn the response built on it into an error.
-    transaction.on_commit(callback, robust=True)
+    transaction.on_commit(lambda: pending.publish_from(index), robust=True)
 
 
-def _is_registered(connection, callback) -> bool:
-    return any(entry[1] is callback for entry in connection.run_on_commit)
-
-
-def enqueue_send(*email_ids: int, countdown: float | None = None) -> None:
-    """Wake the send task for these rows. If the broker is down, nothing is
-    lost: the rows stay pending and the beat sweep sends them.
+def enqueue_send(*email_ids: int, lane: str = OutboxEmail.Lane.ACCOUNT, countdown: float | None = None) -> None:
+    """Wake the send task for these rows, on their lane's queue. If the broker
+    is down, nothing is lost: the rows stay pending and the beat sweep sends them.
 
     A countdown is only ever a retry backoff (at most RETRY_CAP_SECONDS), far
     below the broker's visibility timeout."""
@@ -241,7 +263,7 @@ def enqueue_send(*email_ids: int, countdown: float | None = None) -> None:
     for start in range(0, len(email_ids), SEND_BATCH_SIZE):
         chunk = list(email_ids[start : start + SEND_BATCH_SIZE])
         try:
-            outbox_send_task.apply_async(args=chunk, countdown=countdown, retry=False)
+            outbox_send_task.apply_async(args=chunk, queue=lane, countdown=countdown, retry=False)
         except (KombuError, OSError) as exc:
             logger.warning("Broker unavailable; outbox email(s) %s left for the sweep: %s", _ids_text(chunk), exc)
             return
@@ -259,20 +281,29 @@ def outbox_send(*, email_id: int) -> SendResult:
 
 
 def outbox_send_many(*, email_ids) -> list[SendResult]:
-    """Claim those of these rows that are due and send them over one SMTP
-    connection. Rows already claimed, sent or not yet due are left alone, so a
-    repeated or duplicated task sends nothing twice."""
-    return _send_claimed(_claim(email_ids=list(email_ids)))
+    """Claim those of these rows that are due, a chunk at a time, and send them
+    over one SMTP connection. Rows already claimed, sent or not yet due are left
+    alone, so a repeated or duplicated task sends nothing twice."""
+    email_ids = list(email_ids)
+    results = []
+    for start in range(0, len(email_ids), CLAIM_CHUNK):
+        results += _send_claimed(_claim(email_ids=email_ids[start : start + CLAIM_CHUNK]))
+        if results and results[-1].unreachable:
+            # SMTP is down: the rest waits for the same backoff as the rows tried.
+            results += _postpone(email_ids[start + CLAIM_CHUNK :], delay=results[-1].retry_in)
+            break
+    return results
 
 
-def outbox_sweep(*, batch_size: int = SEND_BATCH_SIZE, max_batches: int = 20) -> dict:
-    """Return stuck rows to pending, then send due rows that no task picked up.
+def outbox_sweep(*, lane: str | None = None, batch_size: int = CLAIM_CHUNK, max_batches: int = 200) -> dict:
+    """Return rows whose lease ran out to the queue, then send due rows that no
+    task picked up (of one lane, or all), batch_size rows claimed at a time.
 
     Several sweeps (or a sweep and the send tasks) may run at once: each row is
     claimed under SKIP LOCKED by exactly one of them."""
-    counts = {"reset": _release_stuck(), "sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    counts = {"reset": _release_expired(), "sent": 0, "retry": 0, "failed": 0, "skipped": 0}
     for _ in range(max_batches):
-        batch = _claim(limit=batch_size)
+        batch = _claim(limit=batch_size, lane=lane)
         if not batch:
             break
         results = _send_claimed(batch)
@@ -305,42 +336,91 @@ def outbox_skip_pending(*, user, reason: str) -> int:
 
 
 def outbox_retry(*, email_ids) -> int:
-    """Put failed rows back in the queue (the admin's "retry" action)."""
+    """Put failed rows back in the queue (the admin's "retry" action).
+
+    A sensitive row's body was removed when it failed, so it cannot be sent
+    again: the member asks for a new link instead."""
     with transaction.atomic():
-        ids = list(OutboxEmail.objects.failed().filter(pk__in=email_ids).values_list("pk", flat=True))
-        OutboxEmail.objects.filter(pk__in=ids).update(
-            status=OutboxEmail.Status.PENDING, attempts=0, not_before=timezone.now(), claimed_at=None, last_error=""
+        failed = OutboxEmail.objects.failed().filter(pk__in=email_ids, sensitive=False)
+        rows = list(failed.values_list("pk", "lane"))
+        OutboxEmail.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            status=OutboxEmail.Status.PENDING,
+            attempts=0,
+            not_before=timezone.now(),
+            claimed_at=None,
+            lease_expires_at=None,
+            last_error="",
         )
-        for email_id in ids:
-            _enqueue_after_commit(email_id)
-    return len(ids)
+        for email_id, lane in rows:
+            _enqueue_after_commit(email_id, lane)
+    return len(rows)
 
 
-def _release_stuck() -> int:
-    """Hand rows abandoned mid-send (a worker killed, say) back to the queue.
+def outbox_backlog(*, now: datetime | None = None) -> dict:
+    """Due emails not yet sent, and how long the oldest has waited (for /healthz)."""
+    now = now or timezone.now()
+    figures = OutboxEmail.objects.backlog(now).aggregate(pending=Count("pk"), oldest=Min("not_before"))
+    return {"pending": figures["pending"], "oldest_pending_seconds": _age_seconds(figures["oldest"], now)}
+
+
+def outbox_attention(*, now: datetime | None = None) -> dict:
+    """What the admin index shows staff, in one query: emails delayed beyond the
+    lease, failed emails, emails waiting and the age of the oldest due one."""
+    now = now or timezone.now()
+    Status = OutboxEmail.Status
+    due = Q(status__in=[Status.PENDING, Status.SENDING], not_before__lte=now)
+    figures = OutboxEmail.objects.filter(status__in=[Status.PENDING, Status.SENDING, Status.FAILED]).aggregate(
+        delayed=Count(
+            "pk",
+            filter=Q(status=Status.PENDING, not_before__lt=now - lease())
+            | Q(status=Status.SENDING, lease_expires_at__lt=now),
+        ),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        waiting=Count("pk", filter=Q(status=Status.PENDING)),
+        oldest=Min("not_before", filter=due),
+    )
+    figures["oldest_pending_seconds"] = _age_seconds(figures.pop("oldest"), now)
+    return figures
+
+
+def _age_seconds(moment: datetime | None, now: datetime) -> int:
+    return max(int((now - moment).total_seconds()), 0) if moment else 0
+
+
+def _release_expired() -> int:
+    """Hand rows whose lease ran out (their worker was killed, say) back to the queue.
 
     A row that has used up its attempts is failed instead: if it is what keeps
     killing the worker, sending it again would loop for ever."""
-    older_than = timezone.now() - STUCK_AFTER
-    stuck = OutboxEmail.objects.stuck(older_than)
-    failed = stuck.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
-        status=OutboxEmail.Status.FAILED, claimed_at=None, last_error="Abandoned while sending, attempts used up"
+    expired = OutboxEmail.objects.lease_expired(timezone.now())
+    used_up = expired.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS)
+    used_up.filter(sensitive=True).update(body_text=OutboxEmail.REDACTED, body_html="", attachments=[], headers={})
+    failed = used_up.update(
+        status=OutboxEmail.Status.FAILED,
+        claimed_at=None,
+        lease_expires_at=None,
+        last_error="Abandoned while sending, attempts used up",
     )
-    reset = stuck.update(status=OutboxEmail.Status.PENDING, claimed_at=None)
+    reset = expired.update(status=OutboxEmail.Status.PENDING, claimed_at=None, lease_expires_at=None)
     if failed or reset:
-        logger.warning("Outbox sweep: %s stuck email(s) returned to the queue, %s failed", reset, failed)
+        logger.warning("Outbox sweep: %s email(s) whose lease ran out returned to the queue, %s failed", reset, failed)
     return reset
 
 
-def _claim(*, email_ids: list[int] | None = None, limit: int = SEND_BATCH_SIZE) -> list[OutboxEmail]:
-    """Mark due rows as ours (pending to sending) and return them.
+def _claim(
+    *, email_ids: list[int] | None = None, limit: int = CLAIM_CHUNK, lane: str | None = None
+) -> list[OutboxEmail]:
+    """Mark due rows as ours (pending to sending, with a lease) and return them.
 
     The row locks last only for this short transaction; SMTP happens after it
-    commits. SKIP LOCKED lets concurrent claimers take disjoint rows."""
+    commits. SKIP LOCKED lets concurrent claimers take disjoint rows. No attempt
+    is counted here: a row only uses one when its SMTP exchange starts."""
     now = timezone.now()
     due = OutboxEmail.objects.due(now)
     if email_ids is not None:
         due, limit = due.filter(pk__in=email_ids), len(email_ids)
+    if lane is not None:
+        due = due.filter(lane=lane)
     with transaction.atomic():
         ids = list(
             due.select_for_update(skip_locked=True).order_by("not_before", "pk").values_list("pk", flat=True)[:limit]
@@ -348,20 +428,22 @@ def _claim(*, email_ids: list[int] | None = None, limit: int = SEND_BATCH_SIZE) 
         if not ids:
             return []
         OutboxEmail.objects.filter(pk__in=ids).update(
-            status=OutboxEmail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            status=OutboxEmail.Status.SENDING, claimed_at=now, lease_expires_at=now + lease()
         )
     return list(OutboxEmail.objects.filter(pk__in=ids).order_by("not_before", "pk"))
 
 
 def _send_claimed(emails: list[OutboxEmail]) -> list[SendResult]:
     results = []
-    for index, email in enumerate(emails):
-        result = _deliver(email)
-        results.append(result)
-        if result.unreachable:
-            # Every other row would wait out its own connection timeout too.
-            results += _return_untried(emails[index + 1 :], delay=result.retry_in)
-            break
+    with _LeaseKeeper(emails) as keeper:
+        for index, email in enumerate(emails):
+            result = _deliver(email)
+            keeper.release(email)
+            results.append(result)
+            if result.unreachable:
+                # Every other row would wait out its own connection timeout too.
+                results += _return_untried(emails[index + 1 :], delay=result.retry_in)
+                break
     return results
 
 
@@ -372,42 +454,130 @@ def _return_untried(emails: list[OutboxEmail], *, delay: float) -> list[SendResu
         pk__in=[email.pk for email in emails], status=OutboxEmail.Status.SENDING, claimed_at=emails[0].claimed_at
     ).update(
         status=OutboxEmail.Status.PENDING,
-        attempts=F("attempts") - 1,  # claimed but never tried
         not_before=timezone.now() + timedelta(seconds=delay),
         claimed_at=None,
+        lease_expires_at=None,
     )
-    return [SendResult("retry", retry_in=delay, email_id=email.pk, unreachable=True) for email in emails]
+    return [
+        SendResult("retry", retry_in=delay, email_id=email.pk, unreachable=True, lane=email.lane) for email in emails
+    ]
 
 
-def _renew_claim(email: OutboxEmail) -> bool:
-    """Confirm the row is still ours just before its SMTP exchange.
+def _postpone(email_ids: list[int], *, delay: float) -> list[SendResult]:
+    """Move due rows that were never claimed to after the backoff."""
+    rows = OutboxEmail.objects.due().filter(pk__in=email_ids)
+    lanes = dict(rows.values_list("pk", "lane"))
+    rows.filter(pk__in=list(lanes)).update(not_before=timezone.now() + timedelta(seconds=delay))
+    return [SendResult("retry", retry_in=delay, email_id=pk, unreachable=True, lane=lane) for pk, lane in lanes.items()]
 
-    Rows later in a batch wait while earlier ones are sent; if SMTP hung long
-    enough for another sweep to release them as stuck, that sweep now owns them
-    and this one must not send them too."""
-    now = timezone.now()
-    renewed = OutboxEmail.objects.filter(
-        pk=email.pk, status=OutboxEmail.Status.SENDING, claimed_at=email.claimed_at
-    ).update(claimed_at=now)
-    email.claimed_at = now
-    return bool(renewed)
+
+class _LeaseKeeper:
+    """Renews the lease on the rows this worker holds while it sends them, so a
+    slow but live SMTP exchange is never taken for a crash.
+
+    A timer thread wakes every third of the lease; a chunk sent quickly (the
+    usual case) never reaches it, so it costs no query. Renewal is conditional
+    on the claim, so a row another worker has taken over is left alone."""
+
+    def __init__(self, emails: list[OutboxEmail]):
+        self._held = {email.pk: email.claimed_at for email in emails}
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._interval = max(lease().total_seconds() / 3, 0.1)
+
+    def __enter__(self):
+        threading.Thread(target=self._run, daemon=True, name="outbox-lease").start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stopped.set()
+
+    def release(self, email: OutboxEmail) -> None:
+        with self._lock:
+            self._held.pop(email.pk, None)
+
+    def _run(self) -> None:
+        try:
+            while not self._stopped.wait(self._interval):
+                self._renew()
+        finally:
+            db_connection.close()  # this thread's own connection, if it opened one
+
+    def _renew(self) -> None:
+        with self._lock:
+            held = dict(self._held)
+        by_claim: dict = {}
+        for pk, claimed_at in held.items():
+            by_claim.setdefault(claimed_at, []).append(pk)
+        try:
+            for claimed_at, ids in by_claim.items():
+                OutboxEmail.objects.filter(pk__in=ids, status=OutboxEmail.Status.SENDING, claimed_at=claimed_at).update(
+                    lease_expires_at=timezone.now() + lease()
+                )
+        except DatabaseError as exc:
+            logger.warning("Outbox lease renewal failed; will try again: %s", exc)
+            db_connection.close()
+
+
+_BEGIN_ATTEMPT_SQL = (
+    "UPDATE network_portal_outboxemail SET attempts = attempts + 1, lease_expires_at = %s "
+    "WHERE id = %s AND status = %s AND claimed_at = %s "
+    "AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
+)
+
+
+def _begin_attempt(email: OutboxEmail) -> bool:
+    """Count the attempt and renew the lease, just before the SMTP exchange,
+    if the row is still ours.
+
+    A row another worker took over (its lease had run out) is not sent. This
+    commit need not be durable (a lost one only undercounts an attempt), so on
+    PostgreSQL the statement turns synchronous_commit off for its own implicit
+    transaction: one round trip, no wait for the disk. Marking the row sent
+    stays the one durable commit per email."""
+    expires = timezone.now() + lease()
+    if db_connection.vendor != "postgresql" or db_connection.in_atomic_block:
+        started = _claimed(email).update(attempts=F("attempts") + 1, lease_expires_at=expires)
+    else:
+        with db_connection.cursor() as cursor:
+            cursor.execute(_BEGIN_ATTEMPT_SQL, [expires, email.pk, OutboxEmail.Status.SENDING, email.claimed_at])
+            started = cursor.rowcount
+    email.attempts += 1
+    return bool(started)
 
 
 def _deliver(email: OutboxEmail) -> SendResult:
-    if timezone.now() - email.claimed_at > STUCK_AFTER / 2 and not _renew_claim(email):
-        logger.warning("Outbox email %s was released while waiting in a batch; leaving it to its new owner", email.pk)
-        return SendResult("skipped", email_id=email.pk)
+    if not _begin_attempt(email):
+        logger.warning("Outbox email %s was taken over while waiting in a batch; leaving it to its new owner", email.pk)
+        return SendResult("skipped", email_id=email.pk, lane=email.lane)
     try:
         _smtp_send(_build_message(email))
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
         return _record_failure(email, exc)
     if not _mark_sent(email):
-        logger.error("Outbox email %s was sent but its claim had been released; it may be sent twice", email.pk)
-    return SendResult("sent", email_id=email.pk)
+        logger.error("Outbox email %s was sent but its claim had been taken over; it may be sent twice", email.pk)
+    return SendResult("sent", email_id=email.pk, lane=email.lane)
 
 
 def _mark_sent(email: OutboxEmail) -> bool:
-    return bool(_claimed(email).update(status=OutboxEmail.Status.SENT, sent_at=timezone.now(), last_error=""))
+    return bool(
+        _claimed(email).update(
+            status=OutboxEmail.Status.SENT,
+            sent_at=timezone.now(),
+            lease_expires_at=None,
+            last_error="",
+            **_redaction(email),
+        )
+    )
+
+
+def _redaction(email: OutboxEmail) -> dict:
+    """For a sensitive row with nothing left to send: the fields that blank its
+    credential, written in the same update as its final status. Until then a
+    retry still has the whole body."""
+    if not email.sensitive:
+        return {}
+    return {"body_text": OutboxEmail.REDACTED, "body_html": "", "attachments": [], "headers": {}}
 
 
 def _claimed(email: OutboxEmail):
@@ -526,20 +696,31 @@ def _record_failure(email: OutboxEmail, exc: Exception) -> SendResult:
     error = f"{type(exc).__name__}: {exc}"[:2000]
     unreachable = _is_unreachable(exc)
     if _is_permanent(exc) or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        _claimed(email).update(status=OutboxEmail.Status.FAILED, claimed_at=None, last_error=error)
+        _claimed(email).update(
+            status=OutboxEmail.Status.FAILED,
+            claimed_at=None,
+            lease_expires_at=None,
+            last_error=error,
+            **_redaction(email),
+        )
         logger.error("Outbox email %s failed after %s attempt(s): %s", email.pk, email.attempts, error)
         return SendResult(
-            "failed", retry_in=_backoff(1) if unreachable else None, email_id=email.pk, unreachable=unreachable
+            "failed",
+            retry_in=_backoff(1) if unreachable else None,
+            email_id=email.pk,
+            unreachable=unreachable,
+            lane=email.lane,
         )
     delay = _backoff(email.attempts)
     _claimed(email).update(
         status=OutboxEmail.Status.PENDING,
         not_before=timezone.now() + timedelta(seconds=delay),
         claimed_at=None,
+        lease_expires_at=None,
         last_error=error,
     )
     logger.warning("Outbox email %s will be retried in %.0f s: %s", email.pk, delay, error)
-    return SendResult("retry", retry_in=delay, email_id=email.pk, unreachable=unreachable)
+    return SendResult("retry", retry_in=delay, email_id=email.pk, unreachable=unreachable, lane=email.lane)
 
 
 def _encode_attachment(attachment: Attachment) -> dict:
@@ -548,76 +729,3 @@ def _encode_attachment(attachment: Attachment) -> dict:
         "mimetype": attachment.mimetype,
         "content": base64.b64encode(attachment.content).decode("ascii"),
     }
-
-
-# --- authenticator invitations ---------------------------------------------
-
-MFA_INVITATION_EMAIL_KIND = "staff-invitation"
-
-
-class InvitationInvalid(Exception):
-    """The link is unknown, used, expired, or for an account that no longer needs it."""
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def mfa_invitation_url(token: str) -> str:
-    return absolute_url(reverse("mfa-invitation", args=[token]))
-
-
-def mfa_invitation_issue(*, user, invited_by=None, send_email: bool = True) -> str:
-    """A new single-use link for the user to set up an authenticator app; earlier
-    unused links stop working. Returns the link (emailed too, unless send_email
-    is False, as when a management command prints it for the first superuser)."""
-    token = secrets.token_urlsafe(32)
-    now = timezone.now()
-    with transaction.atomic():
-        MfaInvitation.objects.filter(user=user, used_at__isnull=True).delete()
-        invitation = MfaInvitation.objects.create(
-            user=user,
-            token_hash=_token_hash(token),
-            invited_by=invited_by,
-            created_at=now,
-            expires_at=now + timedelta(hours=settings.MFA_INVITATION_HOURS),
-        )
-        url = mfa_invitation_url(token)
-        if send_email:
-            notify(
-                template="staff-invitation",
-                to_email=user.email,
-                kind=MFA_INVITATION_EMAIL_KIND,
-                dedupe_key=f"staff-invitation:{invitation.pk}",
-                context={"invitation_url": url, "expires_at": invitation.expires_at, "invited_by": invited_by},
-                user=user,
-            )
-    return url
-
-
-def mfa_invitation_find(*, token: str) -> MfaInvitation:
-    """The usable invitation this token opens, or InvitationInvalid. Reads only."""
-    invitation = (
-        MfaInvitation.objects.usable().select_related("user").filter(token_hash=_token_hash(token or "")).first()
-    )
-    if invitation is None or not invitation.user.is_active or not privileges.user_is_privileged(invitation.user):
-        raise InvitationInvalid
-    return invitation
-
-
-def mfa_invitation_redeem(*, invitation_id: int, user) -> None:
-    """Mark the invitation used, inside the transaction that saves the new
-    authenticator: of two tabs racing with one link, only one enrols."""
-    with transaction.atomic():
-        claimed = MfaInvitation.objects.usable().filter(pk=invitation_id, user=user).update(used_at=timezone.now())
-        if not claimed:
-            raise InvitationInvalid
-
-
-def privileged_role_granted(*, user, granted_by=None) -> str:
-    """Someone became staff, a superuser or a researcher. An authenticator they
-    set up before (with only a password) is removed, so the one they use from
-    now on is the one set up through the invitation emailed here."""
-    with transaction.atomic():
-        Authenticator.objects.filter(user=user).delete()
-        return mfa_invitation_issue(user=user, invited_by=granted_by)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("network_portal", "0003_audit_and_retention"),
+        ("network_portal", "0005_outbox_sensitive_emails"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
