@@ -203,6 +203,7 @@ register(
             "grid_col",
             "grid_row",
             "councillor_seats",
+            "seats_since",
         ),
     )
 )

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
@@ -324,7 +324,8 @@ def _in_range(field: str, low: int, high: int) -> Q:
 
 @dataclass(frozen=True)
 class Headline:
-    """The share of feedback rating the training Excellent or Good."""
+    """The share of trainees who rated the training Excellent or Good, each
+    trainee counted once, by their latest rating."""
 
     n: int
     positive: int
@@ -338,8 +339,22 @@ class Headline:
 
 
 class FeedbackQuerySet(models.QuerySet):
+    def latest_per_trainee(self):
+        """Each trainee's latest feedback only: one row per person who gave any.
+
+        A row counts unless the same member gave feedback later. Anonymised
+        bookings no longer say whose they were, so the retention job marks a
+        person's earlier feedback superseded before it empties the links."""
+        same_time_later_row = Q(submitted_at=OuterRef("submitted_at"), pk__gt=OuterRef("pk"))
+        later = Feedback.objects.filter(booking__member=OuterRef("booking__member")).filter(
+            Q(submitted_at__gt=OuterRef("submitted_at")) | same_time_later_row
+        )
+        return self.filter(superseded=False).exclude(Exists(later))
+
     def headline(self) -> Headline:
-        totals = self.aggregate(n=Count("pk"), positive=Count("pk", filter=Q(rating__in=POSITIVE_RATINGS)))
+        totals = self.latest_per_trainee().aggregate(
+            n=Count("pk"), positive=Count("pk", filter=Q(rating__in=POSITIVE_RATINGS))
+        )
         return Headline(n=totals["n"], positive=totals["positive"])
 
     def publishable_testimonials(self):
@@ -371,6 +386,9 @@ class Feedback(models.Model):
     )
     research_consent = models.BooleanField("the evaluators may use my written answers", default=False)
     testimonial_hidden = models.BooleanField(default=False, help_text="Staff hid this testimonial from public pages.")
+    # Set when the booking is anonymised and the same person gave later feedback:
+    # the headline then still counts each trainee's latest rating once.
+    superseded = models.BooleanField(default=False, editable=False)
     submitted_at = models.DateTimeField(default=timezone.now)
 
     objects = FeedbackQuerySet.as_manager()

@@ -99,6 +99,7 @@ register(
             "testimonial_consent",
             "research_consent",
             "testimonial_hidden",
+            "superseded",
             "submitted_at",
         ),
     )

@@ -26,6 +26,13 @@ SUPPRESSED = "suppressed"
 # --- Coverage -------------------------------------------------------------
 
 
+def percent_half_up(part: int, whole: int | None) -> int | None:
+    """A whole-number percentage rounded half up (Python's round() goes to even)."""
+    if not whole:
+        return None
+    return (200 * part + whole) // (2 * whole)
+
+
 @dataclass(frozen=True)
 class CouncilCoverage:
     council: Council
@@ -34,22 +41,45 @@ class CouncilCoverage:
 
     @property
     def percent_of_seats(self) -> int | None:
-        seats = self.council.councillor_seats
-        if not seats:
-            return None
-        return min(100, (200 * self.councillors_trained + seats) // (2 * seats))
+        percent = percent_half_up(self.councillors_trained, self.council.councillor_seats)
+        # A count of people can outrun seats after an election brings new councillors in.
+        return None if percent is None else min(100, percent)
 
     @property
     def band(self) -> int:
         return max(i for i, low in enumerate(COVERAGE_BANDS) if self.councillors_trained >= low)
 
 
+@dataclass(frozen=True)
+class LondonCoverage:
+    """Distinct councillors trained across London against all its elected seats."""
+
+    councillors_trained: int
+    seats: int
+
+    @property
+    def percent_of_seats(self) -> int | None:
+        percent = percent_half_up(self.councillors_trained, self.seats)
+        return None if percent is None else min(100, percent)
+
+
+@dataclass(frozen=True)
+class _CoverageCounts:
+    trained: dict[int, int]
+    delivered: dict[int, int]
+    london_trained: int
+    london_seats: int
+
+
 def council_coverage(councils=None) -> list[CouncilCoverage]:
     councils = list(councils if councils is not None else Council.objects.all())
-    # Counted for every council at once and cached: the grouped count over all
-    # bookings is the expensive part of the coverage map.
-    trained, delivered = caching.cached(caching.COVERAGE, _coverage_counts)
-    return [CouncilCoverage(c, trained.get(c.pk, 0), delivered.get(c.pk, 0)) for c in councils]
+    counts = _coverage_counts_cached()
+    return [CouncilCoverage(c, counts.trained.get(c.pk, 0), counts.delivered.get(c.pk, 0)) for c in councils]
+
+
+def london_coverage() -> LondonCoverage:
+    counts = _coverage_counts_cached()
+    return LondonCoverage(counts.london_trained, counts.london_seats)
 
 
 def councillors_trained_count():
@@ -62,15 +92,16 @@ def councillors_trained_count():
     return Count("member", distinct=True) + Count("pk", filter=Q(member__isnull=True, counted_as_trainee=True))
 
 
-def _coverage_counts() -> tuple[dict[int, int], dict[int, int]]:
+def _coverage_counts_cached() -> _CoverageCounts:
+    # Counted for every council at once and cached: the grouped count over all
+    # bookings is the expensive part of the coverage map.
+    return caching.cached(caching.COVERAGE, _coverage_counts)
+
+
+def _coverage_counts() -> _CoverageCounts:
     # By the council and role snapshotted at booking time, which outlive the member link.
-    trained = dict(
-        Booking.objects.attended()
-        .filter(role=Member.Role.COUNCILLOR, council__isnull=False)
-        .values_list("council_id")
-        .annotate(n=councillors_trained_count())
-        .order_by()
-    )
+    councillors = Booking.objects.attended().filter(role=Member.Role.COUNCILLOR, council__isnull=False)
+    trained = dict(councillors.values_list("council_id").annotate(n=councillors_trained_count()).order_by())
     delivered = dict(
         Session.objects.delivered()
         .filter(council__isnull=False)
@@ -78,7 +109,12 @@ def _coverage_counts() -> tuple[dict[int, int], dict[int, int]]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    return trained, delivered
+    return _CoverageCounts(
+        trained=trained,
+        delivered=delivered,
+        london_trained=councillors.aggregate(n=councillors_trained_count())["n"],
+        london_seats=Council.objects.seat_total(),
+    )
 
 
 def coverage_bands() -> list[tuple[int, str]]:
@@ -236,17 +272,16 @@ class ConfidenceChange:
 
 
 def feedback_summary() -> tuple[Headline, list[ConfidenceChange]]:
-    """The headline and mean confidence before and after, in one query."""
+    """The headline (people, by their latest rating) and mean confidence before and after."""
     figures = Feedback.objects.aggregate(
         n=Count("pk"),
-        positive=Count("pk", filter=Q(rating__in=POSITIVE_RATINGS)),
         residents_before=Avg("confidence_residents_before"),
         residents_after=Avg("confidence_residents_after"),
         self_before=Avg("confidence_self_before"),
         self_after=Avg("confidence_self_after"),
     )
     n = figures["n"]
-    return Headline(n=n, positive=figures["positive"]), [
+    return Feedback.objects.headline(), [
         ConfidenceChange(
             "Supporting residents' mental health", n, figures["residents_before"], figures["residents_after"]
         ),

@@ -298,12 +298,23 @@ def bookings_anonymise(*, ended_before: datetime, now: datetime | None = None) -
         if not due:
             return 0
         stand_ins = _trainee_stand_ins(due)
+        _supersede_earlier_feedback(due)
         Booking.objects.filter(pk__in=due).update(
             member=None, booked_by=None, audience_override_reason="", anonymised_at=now
         )
         Booking.objects.filter(pk__in=stand_ins).update(counted_as_trainee=True)
-        caching.invalidate(caching.COVERAGE)
+        caching.invalidate(caching.COVERAGE, caching.HEADLINE)
     return len(due)
+
+
+def _supersede_earlier_feedback(due: list[int]) -> None:
+    # The headline counts each trainee's latest rating. Once the member links
+    # go, only this flag can tell an earlier rating from the latest one, so it
+    # is set for every feedback of these people but their latest.
+    members = Booking.objects.filter(pk__in=due, member__isnull=False).values("member_id")
+    of_these_people = Feedback.objects.filter(booking__member_id__in=members)
+    latest = of_these_people.latest_per_trainee().values("pk")
+    of_these_people.exclude(pk__in=latest).update(superseded=True)
 
 
 def _trainee_stand_ins(due: list[int]) -> list[int]:

@@ -25,6 +25,7 @@ COVERAGE_CSV_COLUMNS = [
     "sessions_delivered",
     "councillors_trained",
     "councillor_seats",
+    "seats_since",
     "percent_of_seats",
 ]
 
@@ -144,20 +145,24 @@ def followup_logged_in(request, pk, wave):
 @public_page
 def coverage(request):
     rows = reports.council_coverage()
-    context = {"rows": rows, "bands": reports.coverage_bands(), "grid": charts.tile_grid(rows)}
+    context = {
+        "rows": rows,
+        "london": reports.london_coverage(),
+        "bands": reports.coverage_bands(),
+        "grid": charts.tile_grid(rows),
+    }
     return render(request, "training/coverage.html", context)
 
 
 def coverage_csv(request):
-    return csv_response(
-        filename="training-coverage.csv",
-        header=COVERAGE_CSV_COLUMNS,
-        rows=(
-            [row.council.gss_code, row.council.name, row.sessions_delivered, row.councillors_trained,
-             row.council.councillor_seats or "", "" if row.percent_of_seats is None else row.percent_of_seats]
-            for row in reports.council_coverage()
-        ),
-    )  # fmt: skip
+    london = reports.london_coverage()
+    rows = [
+        [row.council.gss_code, row.council.name, row.sessions_delivered, row.councillors_trained,
+         row.council.councillor_seats, row.council.seats_since, row.percent_of_seats]
+        for row in reports.council_coverage()
+    ]  # fmt: skip
+    rows.append(["", "London", "", london.councillors_trained, london.seats, "", london.percent_of_seats])
+    return csv_response(filename="training-coverage.csv", header=COVERAGE_CSV_COLUMNS, rows=rows)
 
 
 @staff_member_required

@@ -154,7 +154,7 @@ def test_training_pages_read_well_on_a_phone(page, axe, london_councils):
     _log_in(page, axe, member.user.email)
     expect(page.get_by_role("heading", name="My training")).to_be_visible()
     visit(page, axe, "/training/")
-    expect(page.get_by_text("of 1 trainee rated the training Excellent or Good")).to_be_visible()
+    expect(page.get_by_text("of 1 trainee who gave feedback rated it Excellent or Good")).to_be_visible()
     visit(page, axe, upcoming.course.get_absolute_url())
     visit(page, axe, "/training/coverage/")
     expect(page.get_by_role("table", name="Training delivered and councillors trained, by council")).to_be_visible()

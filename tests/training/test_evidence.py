@@ -1,5 +1,6 @@
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -32,7 +33,7 @@ def test_headline_on_a_hand_computed_fixture(client):
     headline = Feedback.objects.headline()
     assert (headline.n, headline.positive, headline.percent) == (10, 7, 70)
     content = client.get(reverse("training:index")).content.decode()
-    assert "<strong>70%</strong> of 10 trainees rated the training Excellent or Good." in content
+    assert "<strong>70%</strong> of 10 trainees who gave feedback rated it Excellent or Good." in content
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,33 @@ def test_headline_rounds_half_up(positive, others, percent):
     assert Feedback.objects.headline().percent == percent
 
 
+def test_headline_counts_each_trainee_once_by_their_latest_rating(client):
+    # Two people, three responses: one rated Excellent, then Poor on a later
+    # session; the other rated Good. Latest ratings: Poor and Good, so 1 of 2.
+    changed_mind = MemberFactory()
+    earlier = FeedbackFactory(booking__member=changed_mind, rating="excellent")
+    FeedbackFactory(booking__member=changed_mind, rating="poor", submitted_at=earlier.submitted_at + timedelta(days=30))
+    FeedbackFactory(rating="good")
+    headline = Feedback.objects.headline()
+    assert (headline.n, headline.positive, headline.percent) == (2, 1, 50)
+    content = client.get(reverse("training:index")).content.decode()
+    assert "<strong>50%</strong> of 2 trainees who gave feedback rated it Excellent or Good." in content
+
+
+def test_headline_is_refreshed_when_a_trainee_gives_later_feedback(client):
+    from training import services
+
+    first = FeedbackFactory(rating="excellent")
+    assert "<strong>100%</strong> of 1 trainee who" in client.get("/").content.decode()
+    later = BookingFactory(session=past_session(days_ago=2), member=first.booking.member, attended="yes")
+    answers = {
+        "rating": "poor", "usefulness": 2, "confidence_residents_before": 2, "confidence_residents_after": 2,
+        "confidence_self_before": 2, "confidence_self_after": 2, "testimonial_consent": "no",
+    }  # fmt: skip
+    services.feedback_submit(booking=later, answers=answers)
+    assert "<strong>0%</strong> of 1 trainee who" in client.get("/").content.decode()
+
+
 # --- Coverage -----------------------------------------------------------------
 
 
@@ -55,6 +83,8 @@ def test_coverage_counts_councillors_trained_and_sessions_delivered_per_council(
     camden.councillor_seats = 60
     camden.save()
     hackney = london_councils.get(name="Hackney")
+    hackney.councillor_seats = None  # a count staff have not entered yet
+    hackney.save()
     first, second = past_session(council=camden), past_session(council=camden, days_ago=30)
     SessionFactory(council=camden)  # future: not delivered yet
     past_session(council=camden, status=Session.Status.CANCELLED)  # cancelled: not delivered
@@ -88,15 +118,55 @@ def test_coverage_counts_councillors_trained_and_sessions_delivered_per_council(
     response = client.get(reverse("training:coverage-csv"))
     assert response["Content-Type"].startswith("text/csv")
     table = {row["council"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
-    assert len(table) == 33
+    assert len(table) == 34  # 33 councils and London
     assert table["Camden"] == {
         "gss_code": camden.gss_code,
         "council": "Camden",
         "sessions_delivered": "2",
         "councillors_trained": "3",
         "councillor_seats": "60",
+        "seats_since": camden.seats_since.isoformat(),
         "percent_of_seats": "5",
     }
+    assert table["Hackney"]["percent_of_seats"] == ""
+
+
+def test_london_coverage_counts_distinct_councillors_against_all_1917_seats(client, london_councils):
+    camden, hackney = london_councils.get(name="Camden"), london_councils.get(name="Hackney")
+    session = past_session(council=camden)
+    # 40 councillors trained across two councils, one of them at two sessions;
+    # an officer and a no-show do not count.
+    people = [MemberFactory(council=camden) for _ in range(25)] + [MemberFactory(council=hackney) for _ in range(15)]
+    for member in people:
+        BookingFactory(session=session, member=member, attended=Booking.Attended.YES)
+    BookingFactory(session=past_session(days_ago=30), member=people[0], attended=Booking.Attended.YES)
+    BookingFactory(session=session, member=MemberFactory(council=camden, role=Member.Role.OFFICER), attended="yes")
+    BookingFactory(session=session, member=MemberFactory(council=camden), attended=Booking.Attended.NO)
+
+    seats = sum(london_councils.values_list("councillor_seats", flat=True))
+    london = reports.london_coverage()
+    assert (london.councillors_trained, london.seats) == (40, seats)
+    assert london.percent_of_seats == round(100 * 40 / seats)  # 2.09% -> 2, no half to round
+
+    for url in ("/", reverse("training:coverage")):
+        content = client.get(url).content.decode()
+        expected = f"<strong>40</strong> of London's {seats:,} elected councillors (2%) have been trained so far."
+        assert expected in content
+    response = client.get(reverse("training:coverage-csv"))
+    table = {row["council"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
+    assert (table["London"]["councillors_trained"], table["London"]["councillor_seats"]) == ("40", str(seats))
+    assert table["Camden"]["percent_of_seats"] == str(round(100 * 25 / camden.councillor_seats))
+
+
+def test_a_changed_seat_count_in_admin_shows_at_once(admin_client, london_councils):
+    camden = london_councils.get(name="Camden")
+    before = reports.london_coverage().seats
+    data = {f.name: getattr(camden, f.name) for f in camden._meta.fields if f.name not in ("id", "seats_since")}
+    data |= {"councillor_seats": camden.councillor_seats + 1, "seats_since": "2026-05-07"}
+    data |= {"appointments-TOTAL_FORMS": 0, "appointments-INITIAL_FORMS": 0}
+    response = admin_client.post(reverse("admin:members_council_change", args=[camden.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert reports.london_coverage().seats == before + 1
 
 
 def test_council_coverage_panel_for_the_council_page(london_councils):

@@ -178,7 +178,7 @@ def test_home_page_shows_the_live_headline(client):
     FeedbackFactory(rating="excellent")
     FeedbackFactory(rating="poor")
     content = client.get("/").content.decode()
-    assert "50%</strong> of 2 trainees rated the training Excellent or Good" in content
+    assert "50%</strong> of 2 trainees who gave feedback rated it Excellent or Good" in content
 
 
 def test_testimonials_appear_only_with_consent(client):

@@ -15,6 +15,12 @@ def training_headline():
     return {"headline": caching.cached(caching.HEADLINE, Feedback.objects.headline)}
 
 
+@register.inclusion_tag("training/_london_coverage.html")
+def london_coverage():
+    """Distinct councillors trained out of London's elected seats (cached with the coverage map)."""
+    return {"london": reports.london_coverage()}
+
+
 @register.inclusion_tag("training/_support_signpost.html")
 def training_signpost():
     return {}
