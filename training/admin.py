@@ -326,17 +326,38 @@ class ReadOnlyAdmin(EvidenceLinksMixin, admin.ModelAdmin):
 
 @admin.register(Feedback)
 class FeedbackAdmin(ReadOnlyAdmin):
-    list_display = ["booking", "rating", "usefulness", "testimonial_consent", "testimonial_hidden", "submitted_at"]
+    list_display = [
+        "booking",
+        "rating",
+        "usefulness",
+        "testimonial_consent",
+        "testimonial_approved_at",
+        "testimonial_hidden",
+        "submitted_at",
+    ]
     list_filter = [
         "rating",
         "testimonial_consent",
+        ("testimonial_approved_at", admin.EmptyFieldListFilter),
         "testimonial_hidden",
         "research_consent",
         "booking__session__course",
     ]
     list_select_related = ["booking__member__user", "booking__session__course", "booking__session__council"]
     date_hierarchy = "submitted_at"
-    actions = ["hide_testimonials", "show_testimonials"]
+    actions = ["approve_testimonials", "hide_testimonials", "show_testimonials"]
+    readonly_fields = ["testimonial_approved_at", "testimonial_approved_by", "testimonial_withdrawn_at"]
+
+    @admin.action(description="Approve the selected testimonials for public pages")
+    def approve_testimonials(self, request, queryset):
+        count = services.testimonial_approve(
+            feedback_ids=list(queryset.values_list("pk", flat=True)), approved_by=request.user
+        )
+        self.message_user(
+            request,
+            f"{count} testimonial(s) approved. Any others selected were already approved, "
+            "withdrawn, or written without consent to publish.",
+        )
 
     @admin.action(description="Hide the selected testimonials from public pages")
     def hide_testimonials(self, request, queryset):

@@ -76,6 +76,10 @@ class FeedbackForm(forms.ModelForm):
             "testimonial_consent": "May we publish what you wrote above on this website?",
             "research_consent": "The independent evaluators may read my written answers (never my name or email)",
         }
+        help_texts = {
+            "testimonial_consent": "Staff read every testimonial before it appears. "
+            "You can withdraw it at any time from your account page.",
+        }
         widgets = {
             "rating": forms.RadioSelect,
             "usefulness": forms.RadioSelect,

@@ -357,12 +357,13 @@ class FeedbackQuerySet(models.QuerySet):
         )
         return Headline(n=totals["n"], positive=totals["positive"])
 
+    def offered_testimonials(self):
+        """Testimonials the member currently offers for publication (approved or not)."""
+        return self.exclude(testimonial="").exclude(testimonial_consent=Feedback.TestimonialConsent.DO_NOT_PUBLISH)
+
     def publishable_testimonials(self):
-        return (
-            self.exclude(testimonial="")
-            .exclude(testimonial_consent=Feedback.TestimonialConsent.DO_NOT_PUBLISH)
-            .filter(testimonial_hidden=False)
-        )
+        """Offered with consent, approved by staff and neither hidden nor withdrawn since."""
+        return self.offered_testimonials().filter(testimonial_hidden=False, testimonial_approved_at__isnull=False)
 
 
 class Feedback(models.Model):
@@ -386,6 +387,12 @@ class Feedback(models.Model):
     )
     research_consent = models.BooleanField("the evaluators may use my written answers", default=False)
     testimonial_hidden = models.BooleanField(default=False, help_text="Staff hid this testimonial from public pages.")
+    # Nothing a member writes is shown publicly until staff approve it.
+    testimonial_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    testimonial_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    testimonial_withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when the booking is anonymised and the same person gave later feedback:
     # the headline then still counts each trainee's latest rating once.
     superseded = models.BooleanField(default=False, editable=False)
@@ -400,12 +407,18 @@ class Feedback(models.Model):
             # /training/ shows the latest publishable testimonials: a few rows of many.
             models.Index(
                 F("submitted_at").desc(),
-                condition=Q(testimonial_hidden=False) & ~Q(testimonial="") & ~Q(testimonial_consent="no"),
-                name="feedback_testimonial_recent",
+                condition=Q(testimonial_hidden=False, testimonial_approved_at__isnull=False)
+                & ~Q(testimonial="")
+                & ~Q(testimonial_consent="no"),
+                name="feedback_testimonial_published",
             )
         ]
         constraints = [
             models.CheckConstraint(condition=Q(rating__in=Rating.values), name="feedback_rating_on_scale"),
+            models.CheckConstraint(
+                condition=Q(testimonial_approved_at__isnull=True) | ~Q(testimonial_consent="no"),
+                name="feedback_approved_testimonial_has_consent",
+            ),
             models.CheckConstraint(condition=_in_range("usefulness", 1, 4), name="feedback_usefulness_on_scale"),
             *[
                 models.CheckConstraint(condition=_in_range(field, 1, 5), name=f"feedback_{field}_1_to_5")
@@ -423,6 +436,10 @@ class Feedback(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:training_feedback_change", args=[self.pk])
+
+    @property
+    def testimonial_offered(self) -> bool:
+        return bool(self.testimonial) and self.testimonial_consent != self.TestimonialConsent.DO_NOT_PUBLISH
 
 
 class FollowUp(models.Model):

@@ -100,6 +100,9 @@ register(
             "research_consent",
             "testimonial_hidden",
             "superseded",
+            "testimonial_approved_at",
+            "testimonial_approved_by",
+            "testimonial_withdrawn_at",
             "submitted_at",
         ),
     )

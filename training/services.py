@@ -575,6 +575,33 @@ def _email_waitlisted(booking: Booking) -> None:
 
 
 def feedback_set_testimonial_hidden(*, feedback_ids: Iterable[int], hidden: bool) -> int:
-    """Staff moderation: consent lets a testimonial appear, staff may still hold it back."""
+    """Staff moderation: an approved testimonial can still be held back later."""
     with transaction.atomic():
+        caching.invalidate(caching.TESTIMONIALS)
         return Feedback.objects.filter(pk__in=list(feedback_ids)).update(testimonial_hidden=hidden)
+
+
+def testimonial_approve(*, feedback_ids: Iterable[int], approved_by, now: datetime | None = None) -> int:
+    """Staff approve testimonials for public pages, recording who and when.
+
+    Only testimonials the member still offers are approved: one withdrawn, or
+    written without consent to publish, stays private whatever is selected."""
+    with transaction.atomic():
+        caching.invalidate(caching.TESTIMONIALS)
+        return (
+            Feedback.objects.offered_testimonials()
+            .filter(pk__in=list(feedback_ids), testimonial_approved_at__isnull=True)
+            .update(testimonial_approved_at=now or timezone.now(), testimonial_approved_by=approved_by)
+        )
+
+
+def testimonial_withdraw(*, feedback: Feedback, now: datetime | None = None) -> None:
+    """The member takes their testimonial off the site, approved or not, at any time."""
+    with transaction.atomic():
+        caching.invalidate(caching.TESTIMONIALS)
+        Feedback.objects.filter(pk=feedback.pk).update(
+            testimonial_consent=Feedback.TestimonialConsent.DO_NOT_PUBLISH,
+            testimonial_approved_at=None,
+            testimonial_approved_by=None,
+            testimonial_withdrawn_at=now or timezone.now(),
+        )

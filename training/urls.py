@@ -13,6 +13,7 @@ urlpatterns = [
     path("training/bookings/<int:pk>/cancel/", views.booking_cancel, name="booking-cancel"),
     path("training/bookings/<int:pk>/feedback/", views.feedback_logged_in, name="feedback"),
     path("training/bookings/<int:pk>/follow-up/<str:wave>/", views.followup_logged_in, name="followup"),
+    path("training/feedback/<int:pk>/withdraw-testimonial/", views.testimonial_withdraw, name="testimonial-withdraw"),
     path("training/feedback/<str:token>/", views.feedback_by_link, name="feedback-link"),
     path("training/follow-up/<str:wave>/<str:token>/", views.followup_by_link, name="followup-link"),
     path("training/coverage/", views.coverage, name="coverage"),

@@ -102,6 +102,15 @@ def booking_cancel(request, pk):
     return redirect(booking.session)
 
 
+@require_POST
+@login_required
+def testimonial_withdraw(request, pk):
+    feedback = get_object_or_404(Feedback, pk=pk, booking__member__user=request.user)
+    services.testimonial_withdraw(feedback=feedback)
+    messages.success(request, "Your testimonial is withdrawn. It will not appear on the website.")
+    return redirect("members:account")
+
+
 def session_ics(request, pk):
     session = get_object_or_404(Session.objects.listed().select_related("course", "council"), pk=pk)
     booking = _my_active_booking(request.user, session)

@@ -135,6 +135,9 @@ ROUTES = {
     "training:feedback-link": _r(
         lambda w: reverse("training:feedback-link", args=[w.training_feedback_token]), *_all(200)
     ),
+    "training:testimonial-withdraw": _r(
+        lambda w: reverse("training:testimonial-withdraw", args=[w.past_booking.pk]), *_all(405)
+    ),
     "training:followup-link": _r(
         lambda w: reverse("training:followup-link", args=["3m", w.followup_token]), *_all(200)
     ),
