@@ -65,6 +65,7 @@ class CouncilAdmin(admin.ModelAdmin):
         "abbr",
         "councillor_seats",
         "seats_since",
+        "subregion",
         "email_domains",
         "approved_members",
         "pending_members",

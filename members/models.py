@@ -99,6 +99,14 @@ class Council(models.Model):
         help_text="The election from which the seat count holds (for example 5 May 2022).",
     )
 
+    # Research releases generalise a council to its sub-region, then to London.
+    subregion = models.CharField(
+        "sub-region",
+        max_length=50,
+        blank=True,
+        help_text="The London Plan sub-region (Central, East, North, South or West).",
+    )
+
     objects = CouncilQuerySet.as_manager()
 
     class Meta:

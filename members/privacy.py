@@ -204,6 +204,7 @@ register(
             "grid_row",
             "councillor_seats",
             "seats_since",
+            "subregion",
         ),
     )
 )

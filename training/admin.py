@@ -14,7 +14,7 @@ from network_portal.csv_export import csv_response
 from network_portal.event_changes import ChangeRefused
 
 from . import services
-from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session
+from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, ResearchProject, Session
 
 REGISTER_COLUMNS = ["Session", "Date", "Name", "Email", "Role", "Council", "Status", "Attended", "Booked at"]
 
@@ -391,6 +391,16 @@ class FollowUpAdmin(ReadOnlyAdmin):
 
 @admin.register(ResearchExportLog)
 class ResearchExportLogAdmin(ReadOnlyAdmin):
-    list_display = ["downloaded_at", "user", "kind", "row_count"]
-    list_filter = ["kind"]
-    list_select_related = ["user"]
+    list_display = ["downloaded_at", "user", "project", "kind", "filters", "row_count"]
+    list_filter = ["kind", "project"]
+    list_select_related = ["user", "project"]
+
+
+@admin.register(ResearchProject)
+class ResearchProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "evaluator_organisation", "agreement_signed_on", "expires_on", "k"]
+    search_fields = ["name", "evaluator_organisation"]
+    filter_horizontal = ["researchers"]
+    # The key salt is never shown: with the server secret it would recompute pseudonyms.
+    fields = ["name", "evaluator_organisation", "purpose", "agreement_signed_on", "expires_on", "k", "researchers"]
+

@@ -6,7 +6,7 @@ from django.utils.formats import date_format
 
 from members.models import Council
 
-from .models import Feedback, FollowUp
+from .models import Course, Feedback, FollowUp
 
 YES_NO = [(True, "Yes"), (False, "No")]
 
@@ -167,3 +167,19 @@ class FollowUpForm(forms.ModelForm):
         if data.get("influenced_policy") and not data.get("policy_area"):
             self.add_error("policy_area", "Choose the service area of the policy or decision.")
         return data
+
+
+class ResearchFilterForm(forms.Form):
+    """Narrow a research download. Both match released (generalised) values, so
+    they select whole combinations of the release, never a finer one."""
+
+    course = forms.ChoiceField(label="Course", required=False)
+    year = forms.RegexField(
+        label="Year the session started", regex=r"^\d{4}$", required=False, max_length=4,
+        error_messages={"invalid": "Enter a year as four digits, for example 2026."},
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        titles = Course.objects.order_by("title").values_list("title", flat=True)
+        self.fields["course"].choices = [("", "All courses"), *((title, title) for title in titles)]

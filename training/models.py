@@ -1,3 +1,4 @@
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -492,13 +493,72 @@ class FollowUp(models.Model):
         return reverse("admin:training_followup_change", args=[self.pk])
 
 
+def _new_key_salt() -> str:
+    return secrets.token_hex(32)
+
+
+class ResearchProjectQuerySet(models.QuerySet):
+    def for_researcher(self, user):
+        return self.filter(researchers=user)
+
+
+class ResearchProject(models.Model):
+    """An evaluation under a data-sharing agreement: who may download, until when, at what k.
+
+    Each project has its own pseudonyms, so two projects' files cannot be
+    joined on them. The database holds only a random salt; the pseudonym key is
+    derived from it with the server's secret (research.project_key), so a copy
+    of the database alone cannot recompute anyone's pseudonym."""
+
+    name = models.CharField(max_length=200)
+    evaluator_organisation = models.CharField(max_length=200)
+    purpose = models.TextField(help_text="What the data-sharing agreement allows the data to be used for.")
+    agreement_signed_on = models.DateField("data-sharing agreement signed on")
+    expires_on = models.DateField(help_text="No downloads after this date.")
+    k = models.PositiveSmallIntegerField(
+        "minimum cell size (k)",
+        default=5,
+        help_text="Every released combination of council, role, session council, course and date is shared by "
+        "at least this many people.",
+    )
+    researchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="research_projects")
+    key_salt = models.CharField(max_length=64, default=_new_key_salt, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ResearchProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-agreement_signed_on", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(k__gte=2), name="researchproject_k_at_least_2"),
+            models.CheckConstraint(
+                condition=Q(expires_on__gt=F("agreement_signed_on")), name="researchproject_expires_after_agreement"
+            ),
+            models.UniqueConstraint(fields=["key_salt"], name="researchproject_unique_key_salt"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.evaluator_organisation})"
+
+    def get_absolute_url(self):
+        return reverse("training:research")
+
+    def has_expired(self, today=None) -> bool:
+        return (today or timezone.localdate()) > self.expires_on
+
+
 class ResearchExportLog(models.Model):
     """Who downloaded the evaluators' export, and when. Never deleted through admin."""
 
     class Kind(models.TextChoices):
         PARTICIPANTS = "participants", "Participants"
         BREAKDOWN = "breakdown", "Council by role breakdown"
+        PACKAGE = "package", "Data package"
 
+    project = models.ForeignKey(
+        ResearchProject, on_delete=models.PROTECT, null=True, blank=True, related_name="export_logs"
+    )
+    filters = models.CharField(max_length=200, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     row_count = models.PositiveIntegerField()

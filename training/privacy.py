@@ -132,7 +132,24 @@ register(
     PersonalData(
         model="training.ResearchExportLog",
         owner="user",
-        kept=("user", "kind", "row_count", "downloaded_at"),
+        kept=("user", "kind", "row_count", "downloaded_at", "project", "filters"),
+    )
+)
+register(
+    PersonalData(
+        model="training.ResearchProject",
+        owner=None,
+        kept=(
+            "name",
+            "evaluator_organisation",
+            "purpose",
+            "agreement_signed_on",
+            "expires_on",
+            "k",
+            "researchers",
+            "key_salt",
+            "created_at",
+        ),
     )
 )
 

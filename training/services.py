@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from members.models import Member
-from network_portal import caching, event_changes, ics
+from network_portal import audit, caching, event_changes, ics
 from network_portal.services import Attachment, notify
 from network_portal.signing import make_token
 
+from . import research, research_package
 from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session, audiences_admitting
 
 logger = logging.getLogger(__name__)
@@ -496,9 +497,33 @@ def _pick(answers: Mapping[str, object], fields: tuple[str, ...]) -> dict:
 # --- Research export ------------------------------------------------------
 
 
-def research_export_log(*, user, kind: str, row_count: int) -> ResearchExportLog:
+def research_export_log(*, user, kind: str, row_count: int, project=None, filters: str = "") -> ResearchExportLog:
     with transaction.atomic():
-        return ResearchExportLog.objects.create(user=user, kind=kind, row_count=row_count)
+        return ResearchExportLog.objects.create(
+            user=user, kind=kind, row_count=row_count, project=project, filters=filters
+        )
+
+
+def research_package_download(*, project, course: str, year: str, audit_facts: dict) -> bytes:
+    """Build the project's data package and record the download (log row and audit event)."""
+    release = research.release_build(project=project, course=course, year=year)
+    content = research_package.package_bytes(release)
+    filters = ", ".join(f"{key}={value}" for key, value in release.filters.items()) or "no filters"
+    with transaction.atomic():
+        ResearchExportLog.objects.create(
+            user=audit_facts["actor"],
+            kind=ResearchExportLog.Kind.PACKAGE,
+            row_count=len(release.rows),
+            project=project,
+            filters=filters,
+        )
+        audit.audit_record(
+            action=audit.Action.RESEARCH_EXPORT,
+            row_count=len(release.rows),
+            detail=f"Research package for {project} ({filters})",
+            **audit_facts,
+        )
+    return content
 
 
 # --- Email ----------------------------------------------------------------

@@ -20,6 +20,5 @@ urlpatterns = [
     path("training/coverage.csv", views.coverage_csv, name="coverage-csv"),
     path("training/dashboard/", views.dashboard, name="dashboard"),
     path("training/research/", views.research, name="research"),
-    path("training/research/participants.csv", views.research_participants_csv, name="research-participants"),
-    path("training/research/breakdown.csv", views.research_breakdown_csv, name="research-breakdown"),
+    path("training/research/projects/<int:pk>/package.zip", views.research_package, name="research-package"),
 ]

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -15,8 +15,8 @@ from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
 from . import charts, reports, services
-from .forms import FeedbackForm, FollowUpForm, SessionFilterForm
-from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session
+from .forms import FeedbackForm, FollowUpForm, ResearchFilterForm, SessionFilterForm
+from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, ResearchProject, Session
 
 SESSIONS_PER_PAGE = 20
 COVERAGE_CSV_COLUMNS = [
@@ -196,22 +196,35 @@ def dashboard(request):
 @login_required
 @permission_required("training.export_research", raise_exception=True)
 def research(request):
-    logs = ResearchExportLog.objects.select_related("user")[:20]
-    return render(request, "training/research.html", {"logs": logs, "columns": reports.PARTICIPANT_COLUMNS})
+    projects = list(ResearchProject.objects.for_researcher(request.user))
+    # Only the researcher's own projects' downloads, and never anyone else's address.
+    logs = ResearchExportLog.objects.filter(project__in=projects).select_related("project")[:20]
+    context = {"projects": projects, "logs": logs, "form": ResearchFilterForm(), "today": timezone.localdate()}
+    return render(request, "training/research.html", context)
 
 
 @login_required
 @permission_required("training.export_research", raise_exception=True)
-def research_participants_csv(request):
-    rows = reports.research_participants()
-    return _research_download(request, ResearchExportLog.Kind.PARTICIPANTS, reports.PARTICIPANT_COLUMNS, rows)
-
-
-@login_required
-@permission_required("training.export_research", raise_exception=True)
-def research_breakdown_csv(request):
-    rows = reports.research_breakdown()
-    return _research_download(request, ResearchExportLog.Kind.BREAKDOWN, reports.BREAKDOWN_COLUMNS, rows)
+def research_package(request, pk):
+    project = get_object_or_404(ResearchProject.objects.for_researcher(request.user), pk=pk)
+    if project.has_expired():
+        message = f"The data-sharing agreement for {project} expired on {project.expires_on:%-d %B %Y}."
+        return render(request, "training/refused.html", {"message": message}, status=403)
+    form = ResearchFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return render(request, "training/research.html", {"form": form, "projects": [project]}, status=400)
+    filters = form.cleaned_data if form.is_bound else {}
+    content = services.research_package_download(
+        project=project,
+        course=filters.get("course", ""),
+        year=filters.get("year", ""),
+        audit_facts=audit.request_facts(request),
+    )
+    response = HttpResponse(content, content_type="application/zip")
+    filename = f"research-{project.pk}-{timezone.localdate():%Y-%m-%d}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- helpers ----------------------------------------------------------------
@@ -278,18 +291,3 @@ def _followup_page(request, booking, wave):
         return render(request, "training/feedback_done.html", {"booking": booking, "followup": True})
     context = {"booking": booking, "form": form, "wave_label": FollowUp.Wave(wave).label}
     return render(request, "training/followup_form.html", context, status=200 if request.method == "GET" else 400)
-
-
-def _research_download(request, kind, columns, rows):
-    services.research_export_log(user=request.user, kind=kind, row_count=len(rows))
-    audit.audit_record(
-        action=audit.Action.RESEARCH_EXPORT,
-        row_count=len(rows),
-        detail=f"Research {kind}",
-        **audit.request_facts(request),
-    )
-    return csv_response(
-        filename=f"training-research-{kind}-{timezone.localdate():%Y-%m-%d}.csv",
-        header=columns,
-        rows=([row.get(column, "") for column in columns] for row in rows),
-    )

@@ -30,7 +30,13 @@ from tests.factories import MemberFactory, UserFactory
 from tests.meetings.factories import MeetingFactory, RegistrationFactory
 from tests.resources import files
 from tests.resources.factories import CaseStudyFactory, ResourceFactory, UpdateFactory
-from tests.training.factories import BookingFactory, SessionFactory, past_session, researcher_group
+from tests.training.factories import (
+    BookingFactory,
+    ResearchProjectFactory,
+    SessionFactory,
+    past_session,
+    researcher_group,
+)
 from training import services as training_services
 from training.models import Booking, Feedback
 
@@ -145,11 +151,8 @@ ROUTES = {
     "training:coverage-csv": _r(lambda w: reverse("training:coverage-csv"), *_all(200)),
     "training:dashboard": _r(lambda w: reverse("training:dashboard"), 302, 302, 302, 302, 200, 302),
     "training:research": _r(lambda w: reverse("training:research"), LOGIN, 403, 403, 403, 200, 200),
-    "training:research-participants": _r(
-        lambda w: reverse("training:research-participants"), LOGIN, 403, 403, 403, 200, 200
-    ),
-    "training:research-breakdown": _r(
-        lambda w: reverse("training:research-breakdown"), LOGIN, 403, 403, 403, 200, 200
+    "training:research-package": _r(
+        lambda w: reverse("training:research-package", args=[w.research_project.pk]), LOGIN, 403, 403, 403, 200, 200
     ),
     # Resources
     "resources:list": _r(lambda w: reverse("resources:list"), *_all(200)),
@@ -213,6 +216,8 @@ class World:
         self.staff = UserFactory(is_staff=True, is_superuser=True)
         self.researcher = UserFactory()
         self.researcher.groups.add(researcher_group())
+        self.research_project = ResearchProjectFactory()
+        self.research_project.researchers.add(self.researcher, self.staff)
 
         self.meeting = MeetingFactory()
         registration = RegistrationFactory(meeting=self.meeting, user=self.owner.user)

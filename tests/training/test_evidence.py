@@ -8,9 +8,9 @@ from django.urls import reverse
 from members.models import Member
 from tests.factories import CouncilFactory, MemberFactory, UserFactory
 from training import reports
-from training.models import Booking, Feedback, ResearchExportLog, Session
+from training.models import Booking, Feedback, Session
 
-from .factories import BookingFactory, FeedbackFactory, FollowUpFactory, SessionFactory, past_session, researcher_group
+from .factories import BookingFactory, FeedbackFactory, FollowUpFactory, SessionFactory, past_session
 
 pytestmark = pytest.mark.django_db
 
@@ -178,131 +178,6 @@ def test_council_coverage_panel_for_the_council_page(london_councils):
     html = render_to_string("training/_council_coverage.html", {"council": camden})
     assert "1 session delivered for Camden; 1 councillor trained" in html
     assert upcoming.get_absolute_url() in html
-
-
-# --- Evaluators' export ---------------------------------------------------------
-
-
-@pytest.fixture
-def researcher(client):
-    user = UserFactory()
-    user.groups.add(researcher_group())
-    client.force_login(user)
-    return user
-
-
-def _attend(member, **feedback):
-    booking = BookingFactory(session=past_session(), member=member, attended=Booking.Attended.YES)
-    FeedbackFactory(booking=booking, **feedback)
-    return booking
-
-
-def _rows(response):
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
-
-
-def test_export_is_only_for_the_researcher_permission(client):
-    url = reverse("training:research-participants")
-    assert client.get(url).status_code == 302
-    client.force_login(UserFactory(is_staff=True))
-    assert client.get(url).status_code == 403
-    assert not ResearchExportLog.objects.exists()
-
-
-def test_export_holds_consenting_members_only_without_names_or_emails(client, researcher):
-    council = CouncilFactory()
-    consenting = [MemberFactory(council=council, consent_research=True) for _ in range(5)]
-    refusing = MemberFactory(council=council, consent_research=False)
-    for member in consenting:
-        _attend(member, will_do_differently="Ask every scrutiny panel", research_consent=True)
-    _attend(refusing, will_do_differently="Private words")
-
-    response = client.get(reverse("training:research-participants"))
-    assert response.status_code == 200
-    body = response.content.decode()
-    rows = _rows(response)
-    assert len(rows) == 5
-    assert {row["participant"] for row in rows} == {reports.pseudonym(m.pk) for m in consenting}
-    assert "Private words" not in body
-    for member in [*consenting, refusing]:
-        assert member.user.email not in body
-        assert member.user.last_name not in body
-    assert {row["council"] for row in rows} == {council.name}
-    assert {row["will_do_differently"] for row in rows} == {"Ask every scrutiny panel"}
-
-
-def test_export_keeps_free_text_only_with_research_consent_on_the_answer(client, researcher):
-    council = CouncilFactory()
-    members = [MemberFactory(council=council, consent_research=True) for _ in range(5)]
-    _attend(members[0], will_do_differently="Shared with evaluators", research_consent=True)
-    for member in members[1:]:
-        _attend(member, will_do_differently="Not for evaluators", research_consent=False)
-    FollowUpFactory(
-        booking=Booking.objects.get(member=members[1]),
-        influenced_policy=True,
-        policy_area="housing",
-        policy_description="Not for evaluators either",
-        research_consent=False,
-    )
-    body = client.get(reverse("training:research-participants")).content.decode()
-    assert "Shared with evaluators" in body
-    assert "Not for evaluators" not in body
-    assert "housing" in body
-
-
-def test_export_suppresses_council_and_role_cells_under_five(client, researcher):
-    big, small = CouncilFactory(name="Big Council"), CouncilFactory(name="Small Council")
-    for _ in range(5):
-        _attend(MemberFactory(council=big, consent_research=True))
-    for _ in range(4):
-        _attend(MemberFactory(council=small, consent_research=True))
-    _attend(MemberFactory(council=big, role=Member.Role.OFFICER, consent_research=True))
-
-    rows = _rows(client.get(reverse("training:research-participants")))
-    cells = [(row["council"], row["role"]) for row in rows]
-    assert cells.count(("Big Council", "councillor")) == 5
-    assert cells.count(("suppressed", "suppressed")) == 5
-    assert "Small Council" not in {row["council"] for row in rows}
-
-    breakdown = {row["council"]: row for row in _rows(client.get(reverse("training:research-breakdown")))}
-    assert breakdown["Big Council"]["councillor"] == "5"
-    assert breakdown["Big Council"]["officer"] == "suppressed"
-    assert breakdown["Small Council"]["councillor"] == "suppressed"
-    assert breakdown["Small Council"]["partner"] == "0"
-
-
-def test_every_download_is_logged_with_who_and_when(client, researcher):
-    _attend(MemberFactory(consent_research=True))
-    client.get(reverse("training:research-participants"))
-    client.get(reverse("training:research-breakdown"))
-    logs = list(ResearchExportLog.objects.order_by("downloaded_at"))
-    assert [(log.user, log.kind, log.row_count) for log in logs] == [
-        (researcher, "participants", 1),
-        (researcher, "breakdown", 1),
-    ]
-    page = client.get(reverse("training:research")).content.decode()
-    assert researcher.email in page
-
-
-def test_pseudonyms_are_stable_and_keyed(settings):
-    settings.RESEARCH_PSEUDONYM_KEY = "key-one"
-    first = reports.pseudonym(42)
-    assert reports.pseudonym(42) == first
-    assert reports.pseudonym(43) != first
-    settings.RESEARCH_PSEUDONYM_KEY = "key-two"
-    assert reports.pseudonym(42) != first
-
-
-def test_export_defuses_spreadsheet_formulas(client, researcher):
-    council = CouncilFactory()
-    for _ in range(5):
-        _attend(
-            MemberFactory(council=council, consent_research=True),
-            will_do_differently='=HYPERLINK("http://evil.example")',
-            research_consent=True,
-        )
-    rows = _rows(client.get(reverse("training:research-participants")))
-    assert all(row["will_do_differently"].startswith("'=") for row in rows)
 
 
 # --- Staff dashboard --------------------------------------------------------------
