@@ -5,8 +5,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from members.models import Council
+from network_portal import uploads
 
-from .models import Course, Feedback, FollowUp
+from .models import Commitment, Course, Feedback, FollowUp
 
 YES_NO = [(True, "Yes"), (False, "No")]
 
@@ -183,3 +184,58 @@ class ResearchFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         titles = Course.objects.order_by("title").values_list("title", flat=True)
         self.fields["course"].choices = [("", "All courses"), *((title, title) for title in titles)]
+
+
+class EvidenceFileField(forms.FileField):
+    """An optional evidence document, through the portal's upload checks."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Or upload a document")
+        kwargs.setdefault(
+            "help_text", f"{uploads.allowed_types_text()}, up to {uploads.max_upload_bytes() // (1024 * 1024)} MB."
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", uploads.ACCEPT_ATTRIBUTE)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload and upload is not initial:
+            uploads.validate_upload(upload)
+        return upload
+
+
+class CommitmentForm(forms.ModelForm):
+    evidence_file = EvidenceFileField()
+
+    class Meta:
+        model = Commitment
+        fields = ["kind", "service_area", "summary", "happened_on", "evidence_url"]
+        labels = {
+            "kind": "What kind of commitment or change is it?",
+            "service_area": "Service area (for a policy or service change)",
+            "summary": "What did the council do?",
+            "happened_on": "Date it happened",
+            "evidence_url": "A link to the evidence, such as a committee paper, motion or strategy",
+        }
+        widgets = {"happened_on": forms.DateInput(attrs={"type": "date"}), "kind": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [c for c in self.fields["kind"].choices if c[0] != ""]
+        self.fields["service_area"].choices = [("", "Choose a service area"), *FollowUp.PolicyArea.choices]
+        self.fields["evidence_url"].assume_scheme = "https"
+
+    def clean_happened_on(self):
+        day = self.cleaned_data["happened_on"]
+        if day and day > timezone.localdate():
+            raise forms.ValidationError("The date cannot be in the future: report a commitment once it has happened.")
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Commitment.Kind.POLICY_CHANGE and not cleaned.get("service_area"):
+            self.add_error("service_area", "Choose the service area the policy or service change is in.")
+        if not cleaned.get("evidence_url") and not cleaned.get("evidence_file") and "evidence_file" not in self.errors:
+            self.add_error("evidence_url", "Give a link to the evidence or upload a document.")
+        return cleaned

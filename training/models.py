@@ -573,3 +573,86 @@ class ResearchExportLog(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:training_researchexportlog_change", args=[self.pk])
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def verified(self):
+        return self.filter(status=Commitment.Status.VERIFIED)
+
+
+class Commitment(models.Model):
+    """A council's commitment or policy change, with its evidence: the outcome
+    the training exists for. Councils are public bodies, so verified entries are
+    public; who reported one is kept for staff only."""
+
+    class Kind(models.TextChoices):
+        MOTION = "motion", "Mental health motion or Challenge signed"
+        CHAMPION = "champion", "Member champion appointed"
+        LEAD_OFFICER = "lead_officer", "Lead officer named"
+        CONCORDAT = "concordat", "Prevention Concordat for Better Mental Health signed"
+        STRATEGY = "strategy", "Strategy or action plan adopted"
+        POLICY_CHANGE = "policy_change", "Policy or service change"
+
+    class Source(models.TextChoices):
+        STAFF = "staff", "Thrive LDN staff"
+        CHAMPION = "champion", "The council's member champion"
+        LEAD_OFFICER = "lead_officer", "The council's lead officer"
+        FOLLOWUP = "followup", "A trainee's follow-up answer"
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", "Reported"
+        VERIFIED = "verified", "Verified by staff"
+
+    council = models.ForeignKey("members.Council", on_delete=models.PROTECT, related_name="commitments")
+    kind = models.CharField("entry type", max_length=20, choices=Kind.choices)
+    service_area = models.CharField(
+        max_length=20, choices=FollowUp.PolicyArea.choices, blank=True, help_text="For policy or service changes."
+    )
+    summary = models.CharField(max_length=300, help_text="What the council did, in a sentence.")
+    happened_on = models.DateField("date")
+    evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    evidence_file_key = models.CharField(max_length=200, blank=True, editable=False)
+    evidence_file_name = models.CharField(max_length=200, blank=True, editable=False)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.STAFF)
+    followup = models.ForeignKey(
+        FollowUp, on_delete=models.SET_NULL, null=True, blank=True, related_name="commitments",
+        help_text="The trainee's follow-up answer this came from, if any.",
+    )  # fmt: skip
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REPORTED, db_index=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-happened_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(evidence_url="") | ~Q(evidence_file_key=""), name="commitment_has_evidence"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="policy_change") | ~Q(service_area=""), name="commitment_policy_change_has_area"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="reported") | Q(verified_at__isnull=False), name="commitment_verified_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["council", "status", "happened_on"], name="commitment_council_timeline")]
+
+    def __str__(self):
+        return f"{self.council}: {self.get_kind_display()} ({self.happened_on:%-d %b %Y})"
+
+    def get_absolute_url(self):
+        return self.council.get_absolute_url()
+
+    @property
+    def kind_label(self) -> str:
+        if self.kind == self.Kind.POLICY_CHANGE and self.service_area:
+            return f"{self.get_kind_display()}: {self.get_service_area_display()}"
+        return self.get_kind_display()

@@ -171,3 +171,28 @@ retention_rules.register(
         apply=_anonymise_bookings,
     )
 )
+register(
+    PersonalData(
+        model="training.Commitment",
+        owner=None,
+        # A council's public record. The reporter and verifier links are staff
+        # bookkeeping: erasing an account empties them (SET_NULL), nothing else.
+        kept=(
+            "council",
+            "kind",
+            "service_area",
+            "summary",
+            "happened_on",
+            "evidence_url",
+            "evidence_file_key",
+            "evidence_file_name",
+            "source",
+            "followup",
+            "reported_by",
+            "status",
+            "verified_by",
+            "verified_at",
+            "created_at",
+        ),
+    )
+)

@@ -15,7 +15,7 @@ from members.models import Council, Member
 from network_portal import csv_export
 
 from .forms import FeedbackForm, FollowUpForm
-from .models import Confidence, Course, FollowUp, Rating, Usefulness
+from .models import Commitment, Confidence, Course, FollowUp, Rating, Usefulness
 from .research import (
     ANY,
     BREAKDOWN_COLUMNS,
@@ -30,8 +30,8 @@ from .research import (
 )
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
-# Extra tables other apps' evidence adds to the package: name -> (description, schema fields, rows builder).
-EXTRA_TABLES: dict[str, tuple] = {}
+COMMITMENT_COLUMNS = ["council", "gss_code", "entry_type", "service_area", "summary", "date", "evidence_url",
+                      "verified_on"]  # fmt: skip
 
 
 def portal_version() -> str:
@@ -157,6 +157,42 @@ def _resource(name: str, description: str, schema: dict) -> dict:
     }
 
 
+def commitment_rows() -> list[dict]:
+    """Every verified entry of the register, at council level (no reporter)."""
+    entries = Commitment.objects.verified().select_related("council").order_by("council__name", "happened_on", "pk")
+    return [
+        {
+            "council": entry.council.name,
+            "gss_code": entry.council.gss_code,
+            "entry_type": entry.kind,
+            "service_area": entry.service_area,
+            "summary": entry.summary,
+            "date": entry.happened_on.isoformat(),
+            # A link is published evidence; an uploaded document is kept by the portal, shown on the council page.
+            "evidence_url": entry.evidence_url,
+            "verified_on": timezone.localtime(entry.verified_at).date().isoformat(),
+        }
+        for entry in entries
+    ]
+
+
+def _commitment_fields() -> list[dict]:
+    return [
+        _field("council", "string", "The council.", required=True),
+        _field("gss_code", "string", "The council's ONS GSS code.", pattern=r"[A-Z]\d{8}", required=True),
+        _field("entry_type", "string", f"What the council did. Values: {_scale(Commitment.Kind.choices)}.",
+               enum=list(Commitment.Kind.values), required=True),
+        _field("service_area", "string", "For a policy or service change, its service area. Values: "
+               f"{_scale(FollowUp.PolicyArea.choices)}.", enum=list(FollowUp.PolicyArea.values)),
+        _field("summary", "string", "What the council did, as reported and checked."),
+        _field("date", "date", "When it happened.", required=True),
+        _field("evidence_url", "string", "A link to the evidence. Empty where the evidence is a document uploaded to "
+               "the portal (linked from the council's page)."),
+        _field("verified_on", "date", "When Thrive LDN staff verified the entry against its evidence.",
+               required=True),
+    ]  # fmt: skip
+
+
 def package_bytes(release: Release) -> bytes:
     """The zip an evaluator downloads."""
     files = {
@@ -168,10 +204,12 @@ def package_bytes(release: Release) -> bytes:
                   _participants_schema(release)),
         _resource("breakdown", "Trainees in the participants file by council and role.", _breakdown_schema(release)),
     ]  # fmt: skip
-    for name, (description, fields, rows_for) in EXTRA_TABLES.items():
-        rows = rows_for(release)
-        files[f"{name}.csv"] = _csv([f["name"] for f in fields], rows)
-        resources.append(_resource(name, description, {"fields": fields, "missingValues": [""]}))
+    files["council_commitments.csv"] = _csv(COMMITMENT_COLUMNS, commitment_rows())
+    resources.append(
+        _resource("council_commitments", "Councils' commitments and policy changes, verified by Thrive LDN staff "
+                  "against their evidence. Councils are public bodies; who reported an entry is left out.",
+                  {"fields": _commitment_fields(), "missingValues": [""]})
+    )  # fmt: skip
     descriptor = {
         "name": "mhcn-training-evaluation",
         "title": "Mentally Healthier Councils Network: training evaluation release",

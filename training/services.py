@@ -15,13 +15,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from members.models import Member
-from network_portal import audit, caching, event_changes, ics
+from members.models import Appointment, Member
+from network_portal import audit, caching, event_changes, ics, uploads
 from network_portal.services import Attachment, notify
 from network_portal.signing import make_token
 
 from . import research, research_package
-from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session, audiences_admitting
+from .models import (
+    Booking,
+    Commitment,
+    Course,
+    Feedback,
+    FollowUp,
+    ResearchExportLog,
+    Session,
+    audiences_admitting,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -524,6 +533,67 @@ def research_package_download(*, project, course: str, year: str, audit_facts: d
             **audit_facts,
         )
     return content
+
+
+# --- Council commitments ------------------------------------------------------
+
+
+class CommitmentRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def commitment_reporter_source(*, member: Member | None, council) -> str | None:
+    """Commitment.Source for a member reporting for this council, or None if they may not."""
+    if member is None or not member.is_approved:
+        return None
+    roles = set(Appointment.objects.current().filter(member=member, council=council).values_list("role", flat=True))
+    if Appointment.Role.CHAMPION in roles:
+        return Commitment.Source.CHAMPION
+    if Appointment.Role.LEAD_OFFICER in roles:
+        return Commitment.Source.LEAD_OFFICER
+    return None
+
+
+def commitment_report(*, member: Member, council, answers: Mapping[str, object], upload=None) -> Commitment:
+    """A champion or lead officer reports a commitment for their own council; staff verify it later."""
+    source = commitment_reporter_source(member=member, council=council)
+    if source is None:
+        raise CommitmentRefused(
+            f"Only {council}'s member champions and lead officer can report its commitments. "
+            "If that is you, ask Thrive LDN staff to record your role."
+        )
+    stored = uploads.store_upload(upload, folder="commitments") if upload else None
+    try:
+        with transaction.atomic():
+            commitment = Commitment(
+                council=council,
+                source=source,
+                reported_by=member.user,
+                evidence_file_key=stored.key if stored else "",
+                evidence_file_name=stored.display_name if stored else "",
+                **{name: answers.get(name, "") for name in ("kind", "service_area", "summary", "happened_on")},
+                evidence_url=answers.get("evidence_url") or "",
+            )
+            if commitment.kind != Commitment.Kind.POLICY_CHANGE:
+                commitment.service_area = ""
+            commitment.full_clean()
+            commitment.save()
+    except Exception:
+        if stored:
+            uploads.delete_stored(stored.key)
+        raise
+    return commitment
+
+
+def commitment_verify(*, commitment_ids: Iterable[int], verified_by, now: datetime | None = None) -> int:
+    """Staff confirm reported entries against their evidence; verified ones go public."""
+    with transaction.atomic():
+        caching.invalidate(caching.COVERAGE)
+        return Commitment.objects.filter(pk__in=list(commitment_ids), status=Commitment.Status.REPORTED).update(
+            status=Commitment.Status.VERIFIED, verified_by=verified_by, verified_at=now or timezone.now()
+        )
 
 
 # --- Email ----------------------------------------------------------------

@@ -8,15 +8,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required
-from network_portal import audit, ics
+from members.models import Council
+from network_portal import audit, ics, uploads
 from network_portal.csv_export import csv_response
 from network_portal.http_caching import public_page
 from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
 from . import charts, reports, services
-from .forms import FeedbackForm, FollowUpForm, ResearchFilterForm, SessionFilterForm
-from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, ResearchProject, Session
+from .forms import CommitmentForm, FeedbackForm, FollowUpForm, ResearchFilterForm, SessionFilterForm
+from .models import Booking, Commitment, Course, Feedback, FollowUp, ResearchExportLog, ResearchProject, Session
 
 SESSIONS_PER_PAGE = 20
 COVERAGE_CSV_COLUMNS = [
@@ -191,6 +192,35 @@ def dashboard(request):
     ]
     context["charts"] = charts.dashboard_charts(context)
     return render(request, "training/dashboard.html", context)
+
+
+@approved_member_required
+def commitment_report(request, slug):
+    council = get_object_or_404(Council, slug=slug)
+    member = getattr(request.user, "member", None)
+    if services.commitment_reporter_source(member=member, council=council) is None:
+        message = f"Only {council}'s member champions and lead officer can report its commitments."
+        return render(request, "training/refused.html", {"message": message}, status=403)
+    form = CommitmentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.commitment_report(
+                member=member, council=council, answers=form.cleaned_data, upload=form.cleaned_data["evidence_file"]
+            )
+        except services.CommitmentRefused as refusal:
+            return render(request, "training/refused.html", {"message": refusal.message}, status=403)
+        messages.success(request, "Thank you. Staff will check the evidence, then it appears on the council's page.")
+        return redirect(council)
+    status = 200 if request.method == "GET" else 400
+    return render(request, "training/commitment_form.html", {"form": form, "council": council}, status=status)
+
+
+def commitment_evidence(request, pk):
+    commitment = get_object_or_404(Commitment.objects.exclude(evidence_file_key=""), pk=pk)
+    # Verified entries are public record; a reported one is seen only by staff until checked.
+    if commitment.status != Commitment.Status.VERIFIED and not request.user.is_staff:
+        raise Http404("No such evidence.")
+    return uploads.download_response(key=commitment.evidence_file_key, display_name=commitment.evidence_file_name)
 
 
 @login_required

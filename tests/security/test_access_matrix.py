@@ -28,6 +28,7 @@ from resources import services as resource_services
 from resources.models import Resource
 from tests.factories import MemberFactory, UserFactory
 from tests.meetings.factories import MeetingFactory, RegistrationFactory
+from tests.members.factories import AppointmentFactory
 from tests.resources import files
 from tests.resources.factories import CaseStudyFactory, ResourceFactory, UpdateFactory
 from tests.training.factories import (
@@ -38,7 +39,7 @@ from tests.training.factories import (
     researcher_group,
 )
 from training import services as training_services
-from training.models import Booking, Feedback
+from training.models import Booking, Commitment, Feedback
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +148,12 @@ ROUTES = {
     "training:followup-link": _r(
         lambda w: reverse("training:followup-link", args=["3m", w.followup_token]), *_all(200)
     ),
+    "training:commitment-report": _r(
+        lambda w: reverse("training:commitment-report", args=[w.owner.council.slug]), LOGIN, 403, 200, 403, 403, 403
+    ),
+    "training:commitment-evidence": _r(
+        lambda w: reverse("training:commitment-evidence", args=[w.commitment.pk]), *_all(200)
+    ),
     "training:coverage": _r(lambda w: reverse("training:coverage"), *_all(200)),
     "training:coverage-csv": _r(lambda w: reverse("training:coverage-csv"), *_all(200)),
     "training:dashboard": _r(lambda w: reverse("training:dashboard"), 302, 302, 302, 302, 200, 302),
@@ -216,6 +223,13 @@ class World:
         self.staff = UserFactory(is_staff=True, is_superuser=True)
         self.researcher = UserFactory()
         self.researcher.groups.add(researcher_group())
+        AppointmentFactory(member=self.owner, council=self.owner.council)
+        stored = uploads.store_bytes(files.pdf("Motion"), display_name="motion.pdf", folder="commitments")
+        self.commitment = Commitment.objects.create(
+            council=self.owner.council, kind="motion", summary="Signed the Challenge", happened_on=timezone.localdate(),
+            evidence_file_key=stored.key, evidence_file_name=stored.display_name, status="verified",
+            verified_at=timezone.now(),
+        )  # fmt: skip
         self.research_project = ResearchProjectFactory()
         self.research_project.researchers.add(self.researcher, self.staff)
 

@@ -243,7 +243,8 @@ def test_frictionless_validates_the_package_and_the_schema_quotes_each_question(
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
 
     descriptor = json.loads(files["datapackage.json"])
-    assert [r["path"] for r in descriptor["resources"]] == ["participants.csv", "breakdown.csv"]
+    paths = [r["path"] for r in descriptor["resources"]]
+    assert paths == ["participants.csv", "breakdown.csv", "council_commitments.csv"]
     fields = {f["name"]: f for f in descriptor["resources"][0]["schema"]["fields"]}
     assert str(FeedbackForm().fields["rating"].label) in fields["rating"]["description"]
     assert fields["rating"]["constraints"]["enum"] == ["excellent", "good", "average", "poor", "very_poor"]

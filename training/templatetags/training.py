@@ -4,7 +4,7 @@ from django.utils import timezone
 from members.models import Member
 from network_portal import caching
 from training import reports, services
-from training.models import Booking, Feedback, FollowUp, Session
+from training.models import Booking, Commitment, Feedback, FollowUp, Session
 
 register = template.Library()
 
@@ -67,6 +67,20 @@ def council_coverage(council):
     )
     row = reports.CouncilCoverage(council, trained, sum(s.ends_at <= now for s in sessions))
     return {"row": row, "upcoming": [s for s in sessions if s.starts_at > now][:3], "council": council}
+
+
+@register.inclusion_tag("training/_council_timeline.html", takes_context=True)
+def council_timeline(context, council):
+    """Verified commitments and policy changes beside the training delivered, newest first."""
+    now = timezone.now()
+    delivered = Session.objects.delivered(now).filter(council=council).select_related("course").order_by("-starts_at")
+    entries = [(timezone.localtime(s.starts_at).date(), "training", s) for s in delivered]
+    entries += [(c.happened_on, "commitment", c) for c in Commitment.objects.verified().filter(council=council)]
+    entries.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    request = context.get("request")
+    member = getattr(request.user, "member", None) if request and request.user.is_authenticated else None
+    can_report = services.commitment_reporter_source(member=member, council=council) is not None
+    return {"council": council, "entries": entries, "can_report": can_report}
 
 
 def _item(booking: Booking, now) -> dict:
