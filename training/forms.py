@@ -239,3 +239,20 @@ class CommitmentForm(forms.ModelForm):
         if not cleaned.get("evidence_url") and not cleaned.get("evidence_file") and "evidence_file" not in self.errors:
             self.add_error("evidence_url", "Give a link to the evidence or upload a document.")
         return cleaned
+
+
+class OutcomeFilterForm(forms.Form):
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    course = forms.ModelChoiceField(
+        Course.objects.all(),
+        required=False,
+        empty_label="All courses",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
+            self.add_error("end", "The end of the period must be on or after its start.")
+        return cleaned

@@ -21,6 +21,8 @@ urlpatterns = [
     path("training/coverage/", views.coverage, name="coverage"),
     path("training/coverage.csv", views.coverage_csv, name="coverage-csv"),
     path("training/dashboard/", views.dashboard, name="dashboard"),
+    path("training/dashboard/outcomes/", views.outcomes, name="outcomes"),
+    path("training/dashboard/outcomes/<slug:table>.csv", views.outcomes_csv, name="outcomes-csv"),
     path("training/research/", views.research, name="research"),
     path("training/research/projects/<int:pk>/package.zip", views.research_package, name="research-package"),
 ]

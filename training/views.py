@@ -16,7 +16,15 @@ from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
 from . import charts, reports, services
-from .forms import CommitmentForm, FeedbackForm, FollowUpForm, ResearchFilterForm, SessionFilterForm
+from . import outcomes as training_outcomes
+from .forms import (
+    CommitmentForm,
+    FeedbackForm,
+    FollowUpForm,
+    OutcomeFilterForm,
+    ResearchFilterForm,
+    SessionFilterForm,
+)
 from .models import Booking, Commitment, Course, Feedback, FollowUp, ResearchExportLog, ResearchProject, Session
 
 SESSIONS_PER_PAGE = 20
@@ -221,6 +229,73 @@ def commitment_evidence(request, pk):
     if commitment.status != Commitment.Status.VERIFIED and not request.user.is_staff:
         raise Http404("No such evidence.")
     return uploads.download_response(key=commitment.evidence_file_key, display_name=commitment.evidence_file_name)
+
+
+@staff_member_required
+def outcomes(request):
+    form = _outcome_form(request)
+    if not form.is_valid():
+        return render(request, "training/outcomes.html", {"form": form}, status=400)
+    figures = training_outcomes.outcomes_for(**form.cleaned_data)
+    return render(
+        request, "training/outcomes.html", {"form": form, "figures": figures, "query": request.GET.urlencode()}
+    )
+
+
+@staff_member_required
+def outcomes_csv(request, table):
+    form = _outcome_form(request)
+    if table not in OUTCOME_TABLES or not form.is_valid():
+        raise Http404("No such table.")
+    header, rows_for = OUTCOME_TABLES[table]
+    rows = rows_for(training_outcomes.outcomes_for(**form.cleaned_data))
+    return csv_export.csv_response(filename=f"training-outcomes-{table}.csv", header=header, rows=rows)
+
+
+def _outcome_form(request):
+    today = timezone.localdate()
+    defaults = {"start": today.replace(year=today.year - 1).isoformat(), "end": today.isoformat()}
+    return OutcomeFilterForm({**defaults, **request.GET.dict()})
+
+
+def _shown(value, digits=2):
+    return "" if value is None else round(value, digits)
+
+
+OUTCOME_TABLES = {
+    "confidence": (
+        ["measure", "n", "mean_change", "ci95_low", "ci95_high"],
+        lambda f: [[c.label, c.n, _shown(c.mean), _shown(c.low), _shown(c.high)] for c in f.confidence],
+    ),
+    "policy-influence": (
+        ["follow_up", "due", "responses", "response_rate_percent", "influenced", "influenced_percent"],
+        lambda f: [
+            [
+                i.wave_label,
+                i.eligible,
+                i.responses,
+                _shown(i.response_rate),
+                i.influenced if i.shown else "",
+                _shown(i.percent),
+            ]
+            for i in f.influence
+        ],  # fmt: skip
+    ),
+    "council-changes": (
+        ["council", "gss_code", "entry_type", "service_area", "summary", "date"],
+        lambda f: [
+            [
+                c.council.name,
+                c.council.gss_code,
+                c.get_kind_display(),
+                c.get_service_area_display(),
+                c.summary,
+                c.happened_on,
+            ]
+            for c in f.commitments
+        ],  # fmt: skip
+    ),
+}
 
 
 @login_required

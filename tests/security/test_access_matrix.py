@@ -157,6 +157,10 @@ ROUTES = {
     "training:coverage": _r(lambda w: reverse("training:coverage"), *_all(200)),
     "training:coverage-csv": _r(lambda w: reverse("training:coverage-csv"), *_all(200)),
     "training:dashboard": _r(lambda w: reverse("training:dashboard"), 302, 302, 302, 302, 200, 302),
+    "training:outcomes": _r(lambda w: reverse("training:outcomes"), 302, 302, 302, 302, 200, 302),
+    "training:outcomes-csv": _r(
+        lambda w: reverse("training:outcomes-csv", args=["confidence"]), 302, 302, 302, 302, 200, 302
+    ),
     "training:research": _r(lambda w: reverse("training:research"), LOGIN, 403, 403, 403, 200, 200),
     "training:research-package": _r(
         lambda w: reverse("training:research-package", args=[w.research_project.pk]), LOGIN, 403, 403, 403, 200, 200
