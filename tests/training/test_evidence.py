@@ -218,7 +218,9 @@ def test_dashboard_shows_distributions_turnout_outcomes_and_confidence(client):
     assert "Ratings by course" in content
 
 
-def test_council_panel_costs_two_queries(london_councils, django_assert_max_num_queries):
+def test_council_training_section_costs_three_queries(london_councils, django_assert_max_num_queries):
+    # Two for the coverage panel, one for the commitments register beside it;
+    # the timeline reuses the panel's sessions.
     from django.template.loader import render_to_string
 
     camden = london_councils.get(name="Camden")
@@ -227,6 +229,7 @@ def test_council_panel_costs_two_queries(london_councils, django_assert_max_num_
                        attended="yes")  # fmt: skip
     SessionFactory(council=camden)
     past_session(council=camden, status=Session.Status.CANCELLED)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         html = render_to_string("training/_council_coverage.html", {"council": camden})
     assert "3 sessions delivered for Camden; 3 councillors trained" in html
+    assert html.count("training delivered (") == 3
