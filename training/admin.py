@@ -415,7 +415,7 @@ class CommitmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(admin.ModelAdmin):
+class CommitmentAdmin(EvidenceLinksMixin, admin.ModelAdmin):
     form = CommitmentAdminForm
     list_display = ["council", "kind", "service_area", "happened_on", "source", "status", "verified_at"]
     list_filter = ["status", "kind", "source", "council"]
