@@ -132,7 +132,8 @@ def _participants_schema(release: Release) -> dict:
     participant = _field("participant", "string", "Pseudonym of the trainee: stable within this research project, "
                          "different in every other project.", pattern=r"P-[0-9a-f]{16}", required=True)  # fmt: skip
     fields = [participant, *_quasi_identifier_fields(release), *_answer_fields()]
-    assert [f["name"] for f in fields] == PARTICIPANT_COLUMNS  # noqa: S101 (nosec B101): the schema must match
+    if [f["name"] for f in fields] != PARTICIPANT_COLUMNS:
+        raise RuntimeError("The participants schema no longer matches the participants file's columns.")
     return {"fields": fields, "missingValues": [""]}
 
 

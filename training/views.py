@@ -249,7 +249,7 @@ def outcomes_csv(request, table):
         raise Http404("No such table.")
     header, rows_for = OUTCOME_TABLES[table]
     rows = rows_for(training_outcomes.outcomes_for(**form.cleaned_data))
-    return csv_export.csv_response(filename=f"training-outcomes-{table}.csv", header=header, rows=rows)
+    return csv_response(filename=f"training-outcomes-{table}.csv", header=header, rows=rows)
 
 
 def _outcome_form(request):
