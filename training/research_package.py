@@ -151,7 +151,6 @@ def _resource(name: str, description: str, schema: dict) -> dict:
         "path": f"{name}.csv",
         "profile": "tabular-data-resource",
         "format": "csv",
-        "mediatype": "text/csv",
         "encoding": "utf-8",
         "description": description,
         "schema": schema,
