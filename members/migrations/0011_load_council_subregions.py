@@ -21,6 +21,6 @@ def unload(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("members", "0009_council_subregion")]
+    dependencies = [("members", "0010_council_subregion")]
 
     operations = [migrations.RunPython(load, unload)]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("members", "0008_load_councillor_seats"),
+        ("members", "0009_load_councillor_seats"),
     ]
 
     operations = [

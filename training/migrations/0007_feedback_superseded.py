@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("training", "0004_booking_anonymisation"),
+        ("training", "0006_booking_audience_override_reason"),
     ]
 
     operations = [

@@ -29,6 +29,6 @@ def unload(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("members", "0007_council_seats_since")]
+    dependencies = [("members", "0008_council_seats_since")]
 
     operations = [migrations.RunPython(load, unload)]

@@ -8,8 +8,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("members", "0010_load_council_subregions"),
-        ("training", "0007_research_projects"),
+        ("members", "0011_load_council_subregions"),
+        ("training", "0009_research_projects"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

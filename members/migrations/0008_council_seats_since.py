@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("members", "0006_performance_indexes"),
+        ("members", "0007_topic_from_resources"),
     ]
 
     operations = [

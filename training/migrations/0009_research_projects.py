@@ -10,7 +10,7 @@ import training.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("training", "0006_testimonial_moderation"),
+        ("training", "0008_testimonial_moderation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

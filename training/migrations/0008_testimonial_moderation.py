@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("training", "0005_feedback_superseded"),
+        ("training", "0007_feedback_superseded"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
