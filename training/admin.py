@@ -437,7 +437,7 @@ class CommitmentAdmin(EvidenceLinksMixin, admin.ModelAdmin):
         upload = form.cleaned_data.get("evidence_file")
         if upload:
             stored = uploads.store_upload(upload, folder="commitments")
-            obj.evidence_file_key, obj.evidence_file_name = stored.key, stored.display_name
+            obj.evidence_file_key, obj.evidence_file_name = stored.name, stored.display_name
         if not change:
             obj.reported_by = request.user
         super().save_model(request, obj, form, change)

@@ -571,7 +571,7 @@ def commitment_report(*, member: Member, council, answers: Mapping[str, object],
                 council=council,
                 source=source,
                 reported_by=member.user,
-                evidence_file_key=stored.key if stored else "",
+                evidence_file_key=stored.name if stored else "",
                 evidence_file_name=stored.display_name if stored else "",
                 **{name: answers.get(name, "") for name in ("kind", "service_area", "summary", "happened_on")},
                 evidence_url=answers.get("evidence_url") or "",
@@ -582,7 +582,7 @@ def commitment_report(*, member: Member, council, answers: Mapping[str, object],
             commitment.save()
     except Exception:
         if stored:
-            uploads.delete_stored(stored.key)
+            uploads.get_private_storage().delete(stored.name)
         raise
     return commitment
 

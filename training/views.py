@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
@@ -228,7 +230,9 @@ def commitment_evidence(request, pk):
     # Verified entries are public record; a reported one is seen only by staff until checked.
     if commitment.status != Commitment.Status.VERIFIED and not request.user.is_staff:
         raise Http404("No such evidence.")
-    return uploads.download_response(key=commitment.evidence_file_key, display_name=commitment.evidence_file_name)
+    # The register stores the storage name itself (not a FileField): hand download_response what it reads.
+    stored = SimpleNamespace(name=commitment.evidence_file_key, storage=uploads.get_private_storage())
+    return uploads.download_response(file=stored, display_name=commitment.evidence_file_name)
 
 
 @staff_member_required
