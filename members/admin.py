@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from network_portal import audit, invitations, privileges
+from network_portal import audit, caching, invitations, privileges
 from network_portal.csv_export import csv_response
 
 from . import services
@@ -86,7 +86,17 @@ class AppointmentInline(admin.TabularInline):
 
 @admin.register(Council)
 class CouncilAdmin(admin.ModelAdmin):
-    list_display = ["name", "gss_code", "abbr", "email_domains", "approved_members", "pending_members"]
+    list_display = [
+        "name",
+        "gss_code",
+        "abbr",
+        "councillor_seats",
+        "seats_since",
+        "subregion",
+        "email_domains",
+        "approved_members",
+        "pending_members",
+    ]
     search_fields = ["name", "official_name", "gss_code", "email_domains"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [AppointmentInline]
@@ -94,6 +104,11 @@ class CouncilAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_member_counts()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Seat counts feed the cached coverage figures.
+        caching.invalidate(caching.COVERAGE)
 
     @admin.display(description="Approved members", ordering="approved_count")
     def approved_members(self, council):

@@ -3,7 +3,7 @@ from datetime import date
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -66,6 +66,10 @@ class CouncilQuerySet(models.QuerySet):
         current = Appointment.objects.current().select_related("member__user").order_by("role", "since", "pk")
         return self.prefetch_related(Prefetch("appointments", queryset=current, to_attr="current_appointments"))
 
+    def seat_total(self) -> int:
+        """Elected councillor seats across these councils (unknown counts add nothing)."""
+        return self.aggregate(total=Sum("councillor_seats"))["total"] or 0
+
     def with_member_counts(self):
         active = Q(members__user__is_active=True)
         return self.annotate(
@@ -84,7 +88,23 @@ class Council(models.Model):
     grid_col = models.PositiveSmallIntegerField("tile-grid column")
     grid_row = models.PositiveSmallIntegerField("tile-grid row")
     councillor_seats = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Number of councillor seats. Leave blank until known."
+        null=True, blank=True, help_text="Number of elected councillor seats. Leave blank until known."
+    )
+    # Seat counts change at elections and boundary reviews: the date says which
+    # election the count holds from, so staff know when it is due for a check.
+    seats_since = models.DateField(
+        "seats hold from",
+        null=True,
+        blank=True,
+        help_text="The election from which the seat count holds (for example 5 May 2022).",
+    )
+
+    # Research releases generalise a council to its sub-region, then to London.
+    subregion = models.CharField(
+        "sub-region",
+        max_length=50,
+        blank=True,
+        help_text="The London Plan sub-region (Central, East, North, South or West).",
     )
 
     objects = CouncilQuerySet.as_manager()

@@ -203,6 +203,8 @@ register(
             "grid_col",
             "grid_row",
             "councillor_seats",
+            "seats_since",
+            "subregion",
         ),
     )
 )

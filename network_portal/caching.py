@@ -21,6 +21,7 @@ T = TypeVar("T")
 HEADLINE = "figures:training-headline"
 COVERAGE = "figures:training-coverage"
 NEXT_MEETINGS = "figures:next-meetings"
+TESTIMONIALS = "figures:testimonials"  # not cached itself: invalidating it retires cached public pages
 LATEST_UPDATES = "figures:latest-updates"  # one entry per audience, see key_for()
 GENERATION = "figures:generation"
 

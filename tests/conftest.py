@@ -64,8 +64,8 @@ def london_councils(db):
     """The 33 councils. Transactional tests flush the migration's rows, so reload them."""
     Council = django_apps.get_model("members", "Council")
     if not Council.objects.exists():
-        migration = importlib.import_module("members.migrations.0002_load_london_councils")
-        migration.load(django_apps, None)
+        for name in ("0002_load_london_councils", "0009_load_councillor_seats", "0011_load_council_subregions"):
+            importlib.import_module(f"members.migrations.{name}").load(django_apps, None)
     return Council.objects.all()
 
 

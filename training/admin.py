@@ -9,12 +9,13 @@ from django.urls import path
 from django.utils import timezone
 
 from members.models import Member
-from network_portal import audit
+from network_portal import audit, uploads
 from network_portal.csv_export import csv_response
 from network_portal.event_changes import ChangeRefused
 
 from . import services
-from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session
+from .forms import EvidenceFileField
+from .models import Booking, Commitment, Course, Feedback, FollowUp, ResearchExportLog, ResearchProject, Session
 
 REGISTER_COLUMNS = ["Session", "Date", "Name", "Email", "Role", "Council", "Status", "Attended", "Booked at"]
 
@@ -326,17 +327,38 @@ class ReadOnlyAdmin(EvidenceLinksMixin, admin.ModelAdmin):
 
 @admin.register(Feedback)
 class FeedbackAdmin(ReadOnlyAdmin):
-    list_display = ["booking", "rating", "usefulness", "testimonial_consent", "testimonial_hidden", "submitted_at"]
+    list_display = [
+        "booking",
+        "rating",
+        "usefulness",
+        "testimonial_consent",
+        "testimonial_approved_at",
+        "testimonial_hidden",
+        "submitted_at",
+    ]
     list_filter = [
         "rating",
         "testimonial_consent",
+        ("testimonial_approved_at", admin.EmptyFieldListFilter),
         "testimonial_hidden",
         "research_consent",
         "booking__session__course",
     ]
     list_select_related = ["booking__member__user", "booking__session__course", "booking__session__council"]
     date_hierarchy = "submitted_at"
-    actions = ["hide_testimonials", "show_testimonials"]
+    actions = ["approve_testimonials", "hide_testimonials", "show_testimonials"]
+    readonly_fields = ["testimonial_approved_at", "testimonial_approved_by", "testimonial_withdrawn_at"]
+
+    @admin.action(description="Approve the selected testimonials for public pages")
+    def approve_testimonials(self, request, queryset):
+        count = services.testimonial_approve(
+            feedback_ids=list(queryset.values_list("pk", flat=True)), approved_by=request.user
+        )
+        self.message_user(
+            request,
+            f"{count} testimonial(s) approved. Any others selected were already approved, "
+            "withdrawn, or written without consent to publish.",
+        )
 
     @admin.action(description="Hide the selected testimonials from public pages")
     def hide_testimonials(self, request, queryset):
@@ -370,6 +392,61 @@ class FollowUpAdmin(ReadOnlyAdmin):
 
 @admin.register(ResearchExportLog)
 class ResearchExportLogAdmin(ReadOnlyAdmin):
-    list_display = ["downloaded_at", "user", "kind", "row_count"]
-    list_filter = ["kind"]
-    list_select_related = ["user"]
+    list_display = ["downloaded_at", "user", "project", "kind", "filters", "row_count"]
+    list_filter = ["kind", "project"]
+    list_select_related = ["user", "project"]
+
+
+class CommitmentAdminForm(forms.ModelForm):
+    evidence_file = EvidenceFileField(label="Evidence document")
+
+    class Meta:
+        model = Commitment
+        fields = ["council", "kind", "service_area", "summary", "happened_on", "evidence_url", "source", "followup"]
+
+    def clean(self):
+        cleaned = super().clean()
+        has_file = cleaned.get("evidence_file") or (self.instance.pk and self.instance.evidence_file_key)
+        if not cleaned.get("evidence_url") and not has_file:
+            self.add_error("evidence_url", "Give a link to the evidence or upload a document.")
+        if cleaned.get("kind") == Commitment.Kind.POLICY_CHANGE and not cleaned.get("service_area"):
+            self.add_error("service_area", "Choose the service area the policy or service change is in.")
+        return cleaned
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(EvidenceLinksMixin, admin.ModelAdmin):
+    form = CommitmentAdminForm
+    list_display = ["council", "kind", "service_area", "happened_on", "source", "status", "verified_at"]
+    list_filter = ["status", "kind", "source", "council"]
+    list_select_related = ["council"]
+    search_fields = ["summary", "council__name"]
+    date_hierarchy = "happened_on"
+    readonly_fields = ["status", "reported_by", "verified_by", "verified_at", "evidence_file_name"]
+    raw_id_fields = ["followup"]
+    actions = ["verify"]
+
+    @admin.action(description="Verify the selected entries (evidence checked)")
+    def verify(self, request, queryset):
+        count = services.commitment_verify(
+            commitment_ids=list(queryset.values_list("pk", flat=True)), verified_by=request.user
+        )
+        self.message_user(request, f"{count} entr{'y' if count == 1 else 'ies'} verified.")
+
+    def save_model(self, request, obj, form, change):
+        upload = form.cleaned_data.get("evidence_file")
+        if upload:
+            stored = uploads.store_upload(upload, folder="commitments")
+            obj.evidence_file_key, obj.evidence_file_name = stored.name, stored.display_name
+        if not change:
+            obj.reported_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ResearchProject)
+class ResearchProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "evaluator_organisation", "agreement_signed_on", "expires_on", "k"]
+    search_fields = ["name", "evaluator_organisation"]
+    filter_horizontal = ["researchers"]
+    # The key salt is never shown: with the server secret it would recompute pseudonyms.
+    fields = ["name", "evaluator_organisation", "purpose", "agreement_signed_on", "expires_on", "k", "researchers"]

@@ -88,7 +88,7 @@ def _past_session_with_feedback(course, council_slug, weeks) -> int:
             attended=Booking.Attended.YES,
             created_at=session.starts_at - timedelta(days=14),
         )
-        services.feedback_submit(
+        feedback = services.feedback_submit(
             booking=booking,
             answers={
                 "rating": RATINGS[index % len(RATINGS)],
@@ -105,5 +105,8 @@ def _past_session_with_feedback(course, council_slug, weeks) -> int:
             },
             now=session.ends_at + timedelta(hours=3),
         )
+        # Demo content is approved as it is seeded, so the public pages show how a testimonial looks.
+        approved_at = session.ends_at + timedelta(days=1)
+        services.testimonial_approve(feedback_ids=[feedback.pk], approved_by=None, now=approved_at)
         count += 1
     return count

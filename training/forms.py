@@ -5,8 +5,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from members.models import Council
+from network_portal import uploads
 
-from .models import Feedback, FollowUp
+from .models import Commitment, Course, Feedback, FollowUp
 
 YES_NO = [(True, "Yes"), (False, "No")]
 
@@ -75,6 +76,10 @@ class FeedbackForm(forms.ModelForm):
             "testimonial": "Would you like to say something about the training that we can share? (optional)",
             "testimonial_consent": "May we publish what you wrote above on this website?",
             "research_consent": "The independent evaluators may read my written answers (never my name or email)",
+        }
+        help_texts = {
+            "testimonial_consent": "Staff read every testimonial before it appears. "
+            "You can withdraw it at any time from your account page.",
         }
         widgets = {
             "rating": forms.RadioSelect,
@@ -163,3 +168,91 @@ class FollowUpForm(forms.ModelForm):
         if data.get("influenced_policy") and not data.get("policy_area"):
             self.add_error("policy_area", "Choose the service area of the policy or decision.")
         return data
+
+
+class ResearchFilterForm(forms.Form):
+    """Narrow a research download. Both match released (generalised) values, so
+    they select whole combinations of the release, never a finer one."""
+
+    course = forms.ChoiceField(label="Course", required=False)
+    year = forms.RegexField(
+        label="Year the session started", regex=r"^\d{4}$", required=False, max_length=4,
+        error_messages={"invalid": "Enter a year as four digits, for example 2026."},
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        titles = Course.objects.order_by("title").values_list("title", flat=True)
+        self.fields["course"].choices = [("", "All courses"), *((title, title) for title in titles)]
+
+
+class EvidenceFileField(forms.FileField):
+    """An optional evidence document, through the portal's upload checks."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Or upload a document")
+        kwargs.setdefault(
+            "help_text", f"{uploads.allowed_types_text()}, up to {uploads.max_upload_bytes() // (1024 * 1024)} MB."
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", uploads.ACCEPT_ATTRIBUTE)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload and upload is not initial:
+            uploads.validate_upload(upload)
+        return upload
+
+
+class CommitmentForm(forms.ModelForm):
+    evidence_file = EvidenceFileField()
+
+    class Meta:
+        model = Commitment
+        fields = ["kind", "service_area", "summary", "happened_on", "evidence_url"]
+        labels = {
+            "kind": "What kind of commitment or change is it?",
+            "service_area": "Service area (for a policy or service change)",
+            "summary": "What did the council do?",
+            "happened_on": "Date it happened",
+            "evidence_url": "A link to the evidence, such as a committee paper, motion or strategy",
+        }
+        widgets = {"happened_on": forms.DateInput(attrs={"type": "date"}), "kind": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [c for c in self.fields["kind"].choices if c[0] != ""]
+        self.fields["service_area"].choices = [("", "Choose a service area"), *FollowUp.PolicyArea.choices]
+        self.fields["evidence_url"].assume_scheme = "https"
+
+    def clean_happened_on(self):
+        day = self.cleaned_data["happened_on"]
+        if day and day > timezone.localdate():
+            raise forms.ValidationError("The date cannot be in the future: report a commitment once it has happened.")
+        return day
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Commitment.Kind.POLICY_CHANGE and not cleaned.get("service_area"):
+            self.add_error("service_area", "Choose the service area the policy or service change is in.")
+        if not cleaned.get("evidence_url") and not cleaned.get("evidence_file") and "evidence_file" not in self.errors:
+            self.add_error("evidence_url", "Give a link to the evidence or upload a document.")
+        return cleaned
+
+
+class OutcomeFilterForm(forms.Form):
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
+    course = forms.ModelChoiceField(
+        Course.objects.all(),
+        required=False,
+        empty_label="All courses",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] > cleaned["end"]:
+            self.add_error("end", "The end of the period must be on or after its start.")
+        return cleaned

@@ -1,8 +1,9 @@
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
@@ -324,7 +325,8 @@ def _in_range(field: str, low: int, high: int) -> Q:
 
 @dataclass(frozen=True)
 class Headline:
-    """The share of feedback rating the training Excellent or Good."""
+    """The share of trainees who rated the training Excellent or Good, each
+    trainee counted once, by their latest rating."""
 
     n: int
     positive: int
@@ -338,16 +340,31 @@ class Headline:
 
 
 class FeedbackQuerySet(models.QuerySet):
+    def latest_per_trainee(self):
+        """Each trainee's latest feedback only: one row per person who gave any.
+
+        A row counts unless the same member gave feedback later. Anonymised
+        bookings no longer say whose they were, so the retention job marks a
+        person's earlier feedback superseded before it empties the links."""
+        same_time_later_row = Q(submitted_at=OuterRef("submitted_at"), pk__gt=OuterRef("pk"))
+        later = Feedback.objects.filter(booking__member=OuterRef("booking__member")).filter(
+            Q(submitted_at__gt=OuterRef("submitted_at")) | same_time_later_row
+        )
+        return self.filter(superseded=False).exclude(Exists(later))
+
     def headline(self) -> Headline:
-        totals = self.aggregate(n=Count("pk"), positive=Count("pk", filter=Q(rating__in=POSITIVE_RATINGS)))
+        totals = self.latest_per_trainee().aggregate(
+            n=Count("pk"), positive=Count("pk", filter=Q(rating__in=POSITIVE_RATINGS))
+        )
         return Headline(n=totals["n"], positive=totals["positive"])
 
+    def offered_testimonials(self):
+        """Testimonials the member currently offers for publication (approved or not)."""
+        return self.exclude(testimonial="").exclude(testimonial_consent=Feedback.TestimonialConsent.DO_NOT_PUBLISH)
+
     def publishable_testimonials(self):
-        return (
-            self.exclude(testimonial="")
-            .exclude(testimonial_consent=Feedback.TestimonialConsent.DO_NOT_PUBLISH)
-            .filter(testimonial_hidden=False)
-        )
+        """Offered with consent, approved by staff and neither hidden nor withdrawn since."""
+        return self.offered_testimonials().filter(testimonial_hidden=False, testimonial_approved_at__isnull=False)
 
 
 class Feedback(models.Model):
@@ -371,6 +388,15 @@ class Feedback(models.Model):
     )
     research_consent = models.BooleanField("the evaluators may use my written answers", default=False)
     testimonial_hidden = models.BooleanField(default=False, help_text="Staff hid this testimonial from public pages.")
+    # Nothing a member writes is shown publicly until staff approve it.
+    testimonial_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    testimonial_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    testimonial_withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the booking is anonymised and the same person gave later feedback:
+    # the headline then still counts each trainee's latest rating once.
+    superseded = models.BooleanField(default=False, editable=False)
     submitted_at = models.DateTimeField(default=timezone.now)
 
     objects = FeedbackQuerySet.as_manager()
@@ -382,12 +408,18 @@ class Feedback(models.Model):
             # /training/ shows the latest publishable testimonials: a few rows of many.
             models.Index(
                 F("submitted_at").desc(),
-                condition=Q(testimonial_hidden=False) & ~Q(testimonial="") & ~Q(testimonial_consent="no"),
-                name="feedback_testimonial_recent",
+                condition=Q(testimonial_hidden=False, testimonial_approved_at__isnull=False)
+                & ~Q(testimonial="")
+                & ~Q(testimonial_consent="no"),
+                name="feedback_testimonial_published",
             )
         ]
         constraints = [
             models.CheckConstraint(condition=Q(rating__in=Rating.values), name="feedback_rating_on_scale"),
+            models.CheckConstraint(
+                condition=Q(testimonial_approved_at__isnull=True) | ~Q(testimonial_consent="no"),
+                name="feedback_approved_testimonial_has_consent",
+            ),
             models.CheckConstraint(condition=_in_range("usefulness", 1, 4), name="feedback_usefulness_on_scale"),
             *[
                 models.CheckConstraint(condition=_in_range(field, 1, 5), name=f"feedback_{field}_1_to_5")
@@ -405,6 +437,10 @@ class Feedback(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:training_feedback_change", args=[self.pk])
+
+    @property
+    def testimonial_offered(self) -> bool:
+        return bool(self.testimonial) and self.testimonial_consent != self.TestimonialConsent.DO_NOT_PUBLISH
 
 
 class FollowUp(models.Model):
@@ -457,13 +493,72 @@ class FollowUp(models.Model):
         return reverse("admin:training_followup_change", args=[self.pk])
 
 
+def _new_key_salt() -> str:
+    return secrets.token_hex(32)
+
+
+class ResearchProjectQuerySet(models.QuerySet):
+    def for_researcher(self, user):
+        return self.filter(researchers=user)
+
+
+class ResearchProject(models.Model):
+    """An evaluation under a data-sharing agreement: who may download, until when, at what k.
+
+    Each project has its own pseudonyms, so two projects' files cannot be
+    joined on them. The database holds only a random salt; the pseudonym key is
+    derived from it with the server's secret (research.project_key), so a copy
+    of the database alone cannot recompute anyone's pseudonym."""
+
+    name = models.CharField(max_length=200)
+    evaluator_organisation = models.CharField(max_length=200)
+    purpose = models.TextField(help_text="What the data-sharing agreement allows the data to be used for.")
+    agreement_signed_on = models.DateField("data-sharing agreement signed on")
+    expires_on = models.DateField(help_text="No downloads after this date.")
+    k = models.PositiveSmallIntegerField(
+        "minimum cell size (k)",
+        default=5,
+        help_text="Every released combination of council, role, session council, course and date is shared by "
+        "at least this many people.",
+    )
+    researchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="research_projects")
+    key_salt = models.CharField(max_length=64, default=_new_key_salt, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ResearchProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-agreement_signed_on", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(k__gte=2), name="researchproject_k_at_least_2"),
+            models.CheckConstraint(
+                condition=Q(expires_on__gt=F("agreement_signed_on")), name="researchproject_expires_after_agreement"
+            ),
+            models.UniqueConstraint(fields=["key_salt"], name="researchproject_unique_key_salt"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.evaluator_organisation})"
+
+    def get_absolute_url(self):
+        return reverse("training:research")
+
+    def has_expired(self, today=None) -> bool:
+        return (today or timezone.localdate()) > self.expires_on
+
+
 class ResearchExportLog(models.Model):
     """Who downloaded the evaluators' export, and when. Never deleted through admin."""
 
     class Kind(models.TextChoices):
         PARTICIPANTS = "participants", "Participants"
         BREAKDOWN = "breakdown", "Council by role breakdown"
+        PACKAGE = "package", "Data package"
 
+    project = models.ForeignKey(
+        ResearchProject, on_delete=models.PROTECT, null=True, blank=True, related_name="export_logs"
+    )
+    filters = models.CharField(max_length=200, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     row_count = models.PositiveIntegerField()
@@ -478,3 +573,86 @@ class ResearchExportLog(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:training_researchexportlog_change", args=[self.pk])
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def verified(self):
+        return self.filter(status=Commitment.Status.VERIFIED)
+
+
+class Commitment(models.Model):
+    """A council's commitment or policy change, with its evidence: the outcome
+    the training exists for. Councils are public bodies, so verified entries are
+    public; who reported one is kept for staff only."""
+
+    class Kind(models.TextChoices):
+        MOTION = "motion", "Mental health motion or Challenge signed"
+        CHAMPION = "champion", "Member champion appointed"
+        LEAD_OFFICER = "lead_officer", "Lead officer named"
+        CONCORDAT = "concordat", "Prevention Concordat for Better Mental Health signed"
+        STRATEGY = "strategy", "Strategy or action plan adopted"
+        POLICY_CHANGE = "policy_change", "Policy or service change"
+
+    class Source(models.TextChoices):
+        STAFF = "staff", "Thrive LDN staff"
+        CHAMPION = "champion", "The council's member champion"
+        LEAD_OFFICER = "lead_officer", "The council's lead officer"
+        FOLLOWUP = "followup", "A trainee's follow-up answer"
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", "Reported"
+        VERIFIED = "verified", "Verified by staff"
+
+    council = models.ForeignKey("members.Council", on_delete=models.PROTECT, related_name="commitments")
+    kind = models.CharField("entry type", max_length=20, choices=Kind.choices)
+    service_area = models.CharField(
+        max_length=20, choices=FollowUp.PolicyArea.choices, blank=True, help_text="For policy or service changes."
+    )
+    summary = models.CharField(max_length=300, help_text="What the council did, in a sentence.")
+    happened_on = models.DateField("date")
+    evidence_url = models.URLField("evidence link", max_length=500, blank=True)
+    evidence_file_key = models.CharField(max_length=200, blank=True, editable=False)
+    evidence_file_name = models.CharField(max_length=200, blank=True, editable=False)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.STAFF)
+    followup = models.ForeignKey(
+        FollowUp, on_delete=models.SET_NULL, null=True, blank=True, related_name="commitments",
+        help_text="The trainee's follow-up answer this came from, if any.",
+    )  # fmt: skip
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REPORTED, db_index=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-happened_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(evidence_url="") | ~Q(evidence_file_key=""), name="commitment_has_evidence"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="policy_change") | ~Q(service_area=""), name="commitment_policy_change_has_area"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="reported") | Q(verified_at__isnull=False), name="commitment_verified_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["council", "status", "happened_on"], name="commitment_council_timeline")]
+
+    def __str__(self):
+        return f"{self.council}: {self.get_kind_display()} ({self.happened_on:%-d %b %Y})"
+
+    def get_absolute_url(self):
+        return self.council.get_absolute_url()
+
+    @property
+    def kind_label(self) -> str:
+        if self.kind == self.Kind.POLICY_CHANGE and self.service_area:
+            return f"{self.get_kind_display()}: {self.get_service_area_display()}"
+        return self.get_kind_display()

@@ -100,6 +100,10 @@ register(
             "testimonial_consent",
             "research_consent",
             "testimonial_hidden",
+            "superseded",
+            "testimonial_approved_at",
+            "testimonial_approved_by",
+            "testimonial_withdrawn_at",
             "submitted_at",
         ),
     )
@@ -129,7 +133,24 @@ register(
     PersonalData(
         model="training.ResearchExportLog",
         owner="user",
-        kept=("user", "kind", "row_count", "downloaded_at"),
+        kept=("user", "kind", "row_count", "downloaded_at", "project", "filters"),
+    )
+)
+register(
+    PersonalData(
+        model="training.ResearchProject",
+        owner=None,
+        kept=(
+            "name",
+            "evaluator_organisation",
+            "purpose",
+            "agreement_signed_on",
+            "expires_on",
+            "k",
+            "researchers",
+            "key_salt",
+            "created_at",
+        ),
     )
 )
 
@@ -149,6 +170,31 @@ retention_rules.register(
         setting="RETENTION_BOOKING_DAYS",
         action=ANONYMISE,
         apply=_anonymise_bookings,
+    )
+)
+register(
+    PersonalData(
+        model="training.Commitment",
+        owner=None,
+        # A council's public record. The reporter and verifier links are staff
+        # bookkeeping: erasing an account empties them (SET_NULL), nothing else.
+        kept=(
+            "council",
+            "kind",
+            "service_area",
+            "summary",
+            "happened_on",
+            "evidence_url",
+            "evidence_file_key",
+            "evidence_file_name",
+            "source",
+            "followup",
+            "reported_by",
+            "status",
+            "verified_by",
+            "verified_at",
+            "created_at",
+        ),
     )
 )
 

@@ -2,15 +2,9 @@
 the evaluators' export. Each function runs a fixed, small number of grouped
 queries, whatever the number of sessions."""
 
-import hashlib
-import hmac
-from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Avg, Count, Q
-from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from members.models import Council, Member
 from network_portal import caching
@@ -26,6 +20,13 @@ SUPPRESSED = "suppressed"
 # --- Coverage -------------------------------------------------------------
 
 
+def percent_half_up(part: int, whole: int | None) -> int | None:
+    """A whole-number percentage rounded half up (Python's round() goes to even)."""
+    if not whole:
+        return None
+    return (200 * part + whole) // (2 * whole)
+
+
 @dataclass(frozen=True)
 class CouncilCoverage:
     council: Council
@@ -34,22 +35,45 @@ class CouncilCoverage:
 
     @property
     def percent_of_seats(self) -> int | None:
-        seats = self.council.councillor_seats
-        if not seats:
-            return None
-        return min(100, (200 * self.councillors_trained + seats) // (2 * seats))
+        percent = percent_half_up(self.councillors_trained, self.council.councillor_seats)
+        # A count of people can outrun seats after an election brings new councillors in.
+        return None if percent is None else min(100, percent)
 
     @property
     def band(self) -> int:
         return max(i for i, low in enumerate(COVERAGE_BANDS) if self.councillors_trained >= low)
 
 
+@dataclass(frozen=True)
+class LondonCoverage:
+    """Distinct councillors trained across London against all its elected seats."""
+
+    councillors_trained: int
+    seats: int
+
+    @property
+    def percent_of_seats(self) -> int | None:
+        percent = percent_half_up(self.councillors_trained, self.seats)
+        return None if percent is None else min(100, percent)
+
+
+@dataclass(frozen=True)
+class _CoverageCounts:
+    trained: dict[int, int]
+    delivered: dict[int, int]
+    london_trained: int
+    london_seats: int
+
+
 def council_coverage(councils=None) -> list[CouncilCoverage]:
     councils = list(councils if councils is not None else Council.objects.all())
-    # Counted for every council at once and cached: the grouped count over all
-    # bookings is the expensive part of the coverage map.
-    trained, delivered = caching.cached(caching.COVERAGE, _coverage_counts)
-    return [CouncilCoverage(c, trained.get(c.pk, 0), delivered.get(c.pk, 0)) for c in councils]
+    counts = _coverage_counts_cached()
+    return [CouncilCoverage(c, counts.trained.get(c.pk, 0), counts.delivered.get(c.pk, 0)) for c in councils]
+
+
+def london_coverage() -> LondonCoverage:
+    counts = _coverage_counts_cached()
+    return LondonCoverage(counts.london_trained, counts.london_seats)
 
 
 def councillors_trained_count():
@@ -62,15 +86,16 @@ def councillors_trained_count():
     return Count("member", distinct=True) + Count("pk", filter=Q(member__isnull=True, counted_as_trainee=True))
 
 
-def _coverage_counts() -> tuple[dict[int, int], dict[int, int]]:
+def _coverage_counts_cached() -> _CoverageCounts:
+    # Counted for every council at once and cached: the grouped count over all
+    # bookings is the expensive part of the coverage map.
+    return caching.cached(caching.COVERAGE, _coverage_counts)
+
+
+def _coverage_counts() -> _CoverageCounts:
     # By the council and role snapshotted at booking time, which outlive the member link.
-    trained = dict(
-        Booking.objects.attended()
-        .filter(role=Member.Role.COUNCILLOR, council__isnull=False)
-        .values_list("council_id")
-        .annotate(n=councillors_trained_count())
-        .order_by()
-    )
+    councillors = Booking.objects.attended().filter(role=Member.Role.COUNCILLOR, council__isnull=False)
+    trained = dict(councillors.values_list("council_id").annotate(n=councillors_trained_count()).order_by())
     delivered = dict(
         Session.objects.delivered()
         .filter(council__isnull=False)
@@ -78,7 +103,12 @@ def _coverage_counts() -> tuple[dict[int, int], dict[int, int]]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    return trained, delivered
+    return _CoverageCounts(
+        trained=trained,
+        delivered=delivered,
+        london_trained=councillors.aggregate(n=councillors_trained_count())["n"],
+        london_seats=Council.objects.seat_total(),
+    )
 
 
 def coverage_bands() -> list[tuple[int, str]]:
@@ -236,164 +266,18 @@ class ConfidenceChange:
 
 
 def feedback_summary() -> tuple[Headline, list[ConfidenceChange]]:
-    """The headline and mean confidence before and after, in one query."""
+    """The headline (people, by their latest rating) and mean confidence before and after."""
     figures = Feedback.objects.aggregate(
         n=Count("pk"),
-        positive=Count("pk", filter=Q(rating__in=POSITIVE_RATINGS)),
         residents_before=Avg("confidence_residents_before"),
         residents_after=Avg("confidence_residents_after"),
         self_before=Avg("confidence_self_before"),
         self_after=Avg("confidence_self_after"),
     )
     n = figures["n"]
-    return Headline(n=n, positive=figures["positive"]), [
+    return Feedback.objects.headline(), [
         ConfidenceChange(
             "Supporting residents' mental health", n, figures["residents_before"], figures["residents_after"]
         ),
         ConfidenceChange("Looking after their own wellbeing", n, figures["self_before"], figures["self_after"]),
     ]
-
-
-# --- Evaluators' export ---------------------------------------------------
-
-
-def pseudonym(member_id: int) -> str:
-    """A stable code for one member that only the portal can link back to them."""
-    key = settings.RESEARCH_PSEUDONYM_KEY
-    if key:
-        digest = hmac.new(key.encode(), f"member:{member_id}".encode(), hashlib.sha256).hexdigest()
-    else:
-        # No dedicated key configured: derive one from SECRET_KEY, namespaced so
-        # it cannot be confused with any other use of that key.
-        digest = salted_hmac("training.research-pseudonym", f"member:{member_id}", algorithm="sha256").hexdigest()
-    return f"P-{digest[:16]}"
-
-
-PARTICIPANT_COLUMNS = [
-    "participant",
-    "council",
-    "role",
-    "course",
-    "session_month",
-    "session_for",
-    "rating",
-    "usefulness",
-    "confidence_residents_before",
-    "confidence_residents_after",
-    "confidence_self_before",
-    "confidence_self_after",
-    "will_do_differently",
-    *[
-        f"{wave}_{name}"
-        for wave in ("3m", "6m")
-        for name in (
-            "raised_in_meeting",
-            "influenced_policy",
-            "policy_area",
-            "policy_description",
-            "evidence_url",
-            "became_champion",
-            "changed_own_wellbeing",
-            "would_recommend",
-        )
-    ],
-]
-FREE_TEXT_FOLLOWUP = ("policy_description", "evidence_url")
-
-
-def research_participants() -> list[dict]:
-    """One row per attended booking of a member who consented to research.
-
-    Names and emails never appear. Free text appears only where the answer
-    carried its own research consent. Council and role are replaced by
-    "suppressed" where fewer than five consented people share them."""
-    bookings = list(
-        Booking.objects.attended()
-        .filter(member__consent_research=True)
-        .select_related("member__council", "session__course", "session__council", "feedback")
-        .order_by("session__starts_at", "pk")
-    )
-    follow_ups = defaultdict(dict)
-    for followup in FollowUp.objects.filter(booking__in=[b.pk for b in bookings]):
-        follow_ups[followup.booking_id][followup.wave] = followup
-    small = _small_cells({b.member for b in bookings})
-    return [_participant_row(b, follow_ups[b.pk], small) for b in bookings]
-
-
-BREAKDOWN_COLUMNS = ["council", *Member.Role.values]
-
-
-def research_breakdown() -> list[dict]:
-    """Consented participants by council and role, with small cells suppressed.
-
-    No totals: with a total, a single suppressed cell could be worked out."""
-    members = {
-        b.member
-        for b in Booking.objects.attended().filter(member__consent_research=True).select_related("member__council")
-    }
-    counts = _cell_counts(members)
-    roles = [value for value, _ in Member.Role.choices]
-    councils = sorted({council for council, _ in counts})
-    return [
-        {
-            "council": council,
-            **{role: _cell(counts.get((council, role), 0)) for role in roles},
-        }
-        for council in councils
-    ]
-
-
-def _cell(n: int):
-    return n if n == 0 or n >= SMALL_CELL else SUPPRESSED
-
-
-def _cell_key(member: Member) -> tuple[str, str]:
-    return (member.council.name if member.council_id else "No council", member.role)
-
-
-def _cell_counts(members) -> dict[tuple[str, str], int]:
-    counts = defaultdict(int)
-    for member in members:
-        counts[_cell_key(member)] += 1
-    return counts
-
-
-def _small_cells(members) -> set[tuple[str, str]]:
-    return {key for key, n in _cell_counts(members).items() if n < SMALL_CELL}
-
-
-def _participant_row(booking: Booking, follow_ups: dict, small: set) -> dict:
-    member, session = booking.member, booking.session
-    council, role = _cell_key(member)
-    if (council, role) in small:
-        council = role = SUPPRESSED
-    row = {
-        "participant": pseudonym(member.pk),
-        "council": council,
-        "role": role,
-        "course": session.course.title,
-        "session_month": f"{timezone.localtime(session.starts_at):%Y-%m}",
-        "session_for": session.place_label,
-    }
-    feedback = getattr(booking, "feedback", None)
-    if feedback is not None:
-        row.update(
-            rating=feedback.rating,
-            usefulness=feedback.usefulness,
-            confidence_residents_before=feedback.confidence_residents_before,
-            confidence_residents_after=feedback.confidence_residents_after,
-            confidence_self_before=feedback.confidence_self_before,
-            confidence_self_after=feedback.confidence_self_after,
-            will_do_differently=feedback.will_do_differently if feedback.research_consent else "",
-        )
-    for wave, followup in follow_ups.items():
-        for name in PARTICIPANT_COLUMNS:
-            prefix = f"{wave}_"
-            if not name.startswith(prefix):
-                continue
-            attr = name.removeprefix(prefix)
-            value = getattr(followup, attr)
-            if attr in FREE_TEXT_FOLLOWUP and not followup.research_consent:
-                value = ""
-            row[name] = value
-    return {column: row.get(column, "") for column in PARTICIPANT_COLUMNS}

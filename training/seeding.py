@@ -85,6 +85,9 @@ def _feedback(seeder: Seeder) -> int:
         )
         for booking in attended[:n_feedback]
     ]
+    for row in feedback:
+        # Generated testimonials count as approved, so public pages show a realistic load.
+        row.testimonial_approved_at = row.submitted_at if row.testimonial else None
     Feedback.objects.bulk_create(feedback, batch_size=BATCH)
     follow_ups = []
     for booking in attended[: wanted - n_feedback]:

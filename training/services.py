@@ -15,13 +15,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from members.models import Member
-from network_portal import caching, event_changes, ics
+from members.models import Appointment, Member
+from network_portal import audit, caching, event_changes, ics, uploads
 from network_portal.outbox import Attachment, notify
 from network_portal.signing import make_token
 from network_portal.urls_util import absolute_url
 
-from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session, audiences_admitting
+from . import research, research_package
+from .models import (
+    Booking,
+    Commitment,
+    Course,
+    Feedback,
+    FollowUp,
+    ResearchExportLog,
+    Session,
+    audiences_admitting,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -299,12 +309,23 @@ def bookings_anonymise(*, ended_before: datetime, now: datetime | None = None) -
         if not due:
             return 0
         stand_ins = _trainee_stand_ins(due)
+        _supersede_earlier_feedback(due)
         Booking.objects.filter(pk__in=due).update(
             member=None, booked_by=None, audience_override_reason="", anonymised_at=now
         )
         Booking.objects.filter(pk__in=stand_ins).update(counted_as_trainee=True)
-        caching.invalidate(caching.COVERAGE)
+        caching.invalidate(caching.COVERAGE, caching.HEADLINE)
     return len(due)
+
+
+def _supersede_earlier_feedback(due: list[int]) -> None:
+    # The headline counts each trainee's latest rating. Once the member links
+    # go, only this flag can tell an earlier rating from the latest one, so it
+    # is set for every feedback of these people but their latest.
+    members = Booking.objects.filter(pk__in=due, member__isnull=False).values("member_id")
+    of_these_people = Feedback.objects.filter(booking__member_id__in=members)
+    latest = of_these_people.latest_per_trainee().values("pk")
+    of_these_people.exclude(pk__in=latest).update(superseded=True)
 
 
 def _trainee_stand_ins(due: list[int]) -> list[int]:
@@ -486,9 +507,94 @@ def _pick(answers: Mapping[str, object], fields: tuple[str, ...]) -> dict:
 # --- Research export ------------------------------------------------------
 
 
-def research_export_log(*, user, kind: str, row_count: int) -> ResearchExportLog:
+def research_export_log(*, user, kind: str, row_count: int, project=None, filters: str = "") -> ResearchExportLog:
     with transaction.atomic():
-        return ResearchExportLog.objects.create(user=user, kind=kind, row_count=row_count)
+        return ResearchExportLog.objects.create(
+            user=user, kind=kind, row_count=row_count, project=project, filters=filters
+        )
+
+
+def research_package_download(*, project, course: str, year: str, audit_facts: dict) -> bytes:
+    """Build the project's data package and record the download (log row and audit event)."""
+    release = research.release_build(project=project, course=course, year=year)
+    content = research_package.package_bytes(release)
+    filters = ", ".join(f"{key}={value}" for key, value in release.filters.items()) or "no filters"
+    with transaction.atomic():
+        ResearchExportLog.objects.create(
+            user=audit_facts["actor"],
+            kind=ResearchExportLog.Kind.PACKAGE,
+            row_count=len(release.rows),
+            project=project,
+            filters=filters,
+        )
+        audit.audit_record(
+            action=audit.Action.RESEARCH_EXPORT,
+            row_count=len(release.rows),
+            detail=f"Research package for {project} ({filters})",
+            **audit_facts,
+        )
+    return content
+
+
+# --- Council commitments ------------------------------------------------------
+
+
+class CommitmentRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def commitment_reporter_source(*, member: Member | None, council) -> str | None:
+    """Commitment.Source for a member reporting for this council, or None if they may not."""
+    if member is None or not member.is_approved:
+        return None
+    roles = set(Appointment.objects.current().filter(member=member, council=council).values_list("role", flat=True))
+    if Appointment.Role.CHAMPION in roles:
+        return Commitment.Source.CHAMPION
+    if Appointment.Role.LEAD_OFFICER in roles:
+        return Commitment.Source.LEAD_OFFICER
+    return None
+
+
+def commitment_report(*, member: Member, council, answers: Mapping[str, object], upload=None) -> Commitment:
+    """A champion or lead officer reports a commitment for their own council; staff verify it later."""
+    source = commitment_reporter_source(member=member, council=council)
+    if source is None:
+        raise CommitmentRefused(
+            f"Only {council}'s member champions and lead officer can report its commitments. "
+            "If that is you, ask Thrive LDN staff to record your role."
+        )
+    stored = uploads.store_upload(upload, folder="commitments") if upload else None
+    try:
+        with transaction.atomic():
+            commitment = Commitment(
+                council=council,
+                source=source,
+                reported_by=member.user,
+                evidence_file_key=stored.name if stored else "",
+                evidence_file_name=stored.display_name if stored else "",
+                **{name: answers.get(name, "") for name in ("kind", "service_area", "summary", "happened_on")},
+                evidence_url=answers.get("evidence_url") or "",
+            )
+            if commitment.kind != Commitment.Kind.POLICY_CHANGE:
+                commitment.service_area = ""
+            commitment.full_clean()
+            commitment.save()
+    except Exception:
+        if stored:
+            uploads.get_private_storage().delete(stored.name)
+        raise
+    return commitment
+
+
+def commitment_verify(*, commitment_ids: Iterable[int], verified_by, now: datetime | None = None) -> int:
+    """Staff confirm reported entries against their evidence; verified ones go public."""
+    with transaction.atomic():
+        caching.invalidate(caching.COVERAGE)
+        return Commitment.objects.filter(pk__in=list(commitment_ids), status=Commitment.Status.REPORTED).update(
+            status=Commitment.Status.VERIFIED, verified_by=verified_by, verified_at=now or timezone.now()
+        )
 
 
 # --- Email ----------------------------------------------------------------
@@ -565,6 +671,33 @@ def _email_waitlisted(booking: Booking) -> None:
 
 
 def feedback_set_testimonial_hidden(*, feedback_ids: Iterable[int], hidden: bool) -> int:
-    """Staff moderation: consent lets a testimonial appear, staff may still hold it back."""
+    """Staff moderation: an approved testimonial can still be held back later."""
     with transaction.atomic():
+        caching.invalidate(caching.TESTIMONIALS)
         return Feedback.objects.filter(pk__in=list(feedback_ids)).update(testimonial_hidden=hidden)
+
+
+def testimonial_approve(*, feedback_ids: Iterable[int], approved_by, now: datetime | None = None) -> int:
+    """Staff approve testimonials for public pages, recording who and when.
+
+    Only testimonials the member still offers are approved: one withdrawn, or
+    written without consent to publish, stays private whatever is selected."""
+    with transaction.atomic():
+        caching.invalidate(caching.TESTIMONIALS)
+        return (
+            Feedback.objects.offered_testimonials()
+            .filter(pk__in=list(feedback_ids), testimonial_approved_at__isnull=True)
+            .update(testimonial_approved_at=now or timezone.now(), testimonial_approved_by=approved_by)
+        )
+
+
+def testimonial_withdraw(*, feedback: Feedback, now: datetime | None = None) -> None:
+    """The member takes their testimonial off the site, approved or not, at any time."""
+    with transaction.atomic():
+        caching.invalidate(caching.TESTIMONIALS)
+        Feedback.objects.filter(pk=feedback.pk).update(
+            testimonial_consent=Feedback.TestimonialConsent.DO_NOT_PUBLISH,
+            testimonial_approved_at=None,
+            testimonial_approved_by=None,
+            testimonial_withdrawn_at=now or timezone.now(),
+        )

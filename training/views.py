@@ -1,14 +1,17 @@
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required
-from network_portal import audit, ics
+from members.models import Council
+from network_portal import audit, ics, uploads
 from network_portal.csv_export import csv_response
 from network_portal.http_caching import public_page
 from network_portal.privileges import privileged_permission_required
@@ -16,8 +19,16 @@ from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
 from . import charts, reports, services
-from .forms import FeedbackForm, FollowUpForm, SessionFilterForm
-from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session
+from . import outcomes as training_outcomes
+from .forms import (
+    CommitmentForm,
+    FeedbackForm,
+    FollowUpForm,
+    OutcomeFilterForm,
+    ResearchFilterForm,
+    SessionFilterForm,
+)
+from .models import Booking, Commitment, Course, Feedback, FollowUp, ResearchExportLog, ResearchProject, Session
 
 SESSIONS_PER_PAGE = 20
 COVERAGE_CSV_COLUMNS = [
@@ -26,6 +37,7 @@ COVERAGE_CSV_COLUMNS = [
     "sessions_delivered",
     "councillors_trained",
     "councillor_seats",
+    "seats_since",
     "percent_of_seats",
 ]
 
@@ -102,6 +114,15 @@ def booking_cancel(request, pk):
     return redirect(booking.session)
 
 
+@require_POST
+@login_required
+def testimonial_withdraw(request, pk):
+    feedback = get_object_or_404(Feedback, pk=pk, booking__member__user=request.user)
+    services.testimonial_withdraw(feedback=feedback)
+    messages.success(request, "Your testimonial is withdrawn. It will not appear on the website.")
+    return redirect("members:account")
+
+
 def session_ics(request, pk):
     session = get_object_or_404(Session.objects.listed().select_related("course", "council"), pk=pk)
     booking = _my_active_booking(request.user, session)
@@ -145,20 +166,24 @@ def followup_logged_in(request, pk, wave):
 @public_page
 def coverage(request):
     rows = reports.council_coverage()
-    context = {"rows": rows, "bands": reports.coverage_bands(), "grid": charts.tile_grid(rows)}
+    context = {
+        "rows": rows,
+        "london": reports.london_coverage(),
+        "bands": reports.coverage_bands(),
+        "grid": charts.tile_grid(rows),
+    }
     return render(request, "training/coverage.html", context)
 
 
 def coverage_csv(request):
-    return csv_response(
-        filename="training-coverage.csv",
-        header=COVERAGE_CSV_COLUMNS,
-        rows=(
-            [row.council.gss_code, row.council.name, row.sessions_delivered, row.councillors_trained,
-             row.council.councillor_seats or "", "" if row.percent_of_seats is None else row.percent_of_seats]
-            for row in reports.council_coverage()
-        ),
-    )  # fmt: skip
+    london = reports.london_coverage()
+    rows = [
+        [row.council.gss_code, row.council.name, row.sessions_delivered, row.councillors_trained,
+         row.council.councillor_seats, row.council.seats_since, row.percent_of_seats]
+        for row in reports.council_coverage()
+    ]  # fmt: skip
+    rows.append(["", "London", "", london.councillors_trained, london.seats, "", london.percent_of_seats])
+    return csv_response(filename="training-coverage.csv", header=COVERAGE_CSV_COLUMNS, rows=rows)
 
 
 @staff_member_required
@@ -180,22 +205,134 @@ def dashboard(request):
     return render(request, "training/dashboard.html", context)
 
 
+@approved_member_required
+def commitment_report(request, slug):
+    council = get_object_or_404(Council, slug=slug)
+    member = getattr(request.user, "member", None)
+    if services.commitment_reporter_source(member=member, council=council) is None:
+        message = f"Only {council}'s member champions and lead officer can report its commitments."
+        return render(request, "training/refused.html", {"message": message}, status=403)
+    form = CommitmentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.commitment_report(
+                member=member, council=council, answers=form.cleaned_data, upload=form.cleaned_data["evidence_file"]
+            )
+        except services.CommitmentRefused as refusal:
+            return render(request, "training/refused.html", {"message": refusal.message}, status=403)
+        messages.success(request, "Thank you. Staff will check the evidence, then it appears on the council's page.")
+        return redirect(council)
+    status = 200 if request.method == "GET" else 400
+    return render(request, "training/commitment_form.html", {"form": form, "council": council}, status=status)
+
+
+def commitment_evidence(request, pk):
+    commitment = get_object_or_404(Commitment.objects.exclude(evidence_file_key=""), pk=pk)
+    # Verified entries are public record; a reported one is seen only by staff until checked.
+    if commitment.status != Commitment.Status.VERIFIED and not request.user.is_staff:
+        raise Http404("No such evidence.")
+    # The register stores the storage name itself (not a FileField): hand download_response what it reads.
+    stored = SimpleNamespace(name=commitment.evidence_file_key, storage=uploads.get_private_storage())
+    return uploads.download_response(file=stored, display_name=commitment.evidence_file_name)
+
+
+@staff_member_required
+def outcomes(request):
+    form = _outcome_form(request)
+    if not form.is_valid():
+        return render(request, "training/outcomes.html", {"form": form}, status=400)
+    figures = training_outcomes.outcomes_for(**form.cleaned_data)
+    return render(
+        request, "training/outcomes.html", {"form": form, "figures": figures, "query": request.GET.urlencode()}
+    )
+
+
+@staff_member_required
+def outcomes_csv(request, table):
+    form = _outcome_form(request)
+    if table not in OUTCOME_TABLES or not form.is_valid():
+        raise Http404("No such table.")
+    header, rows_for = OUTCOME_TABLES[table]
+    rows = rows_for(training_outcomes.outcomes_for(**form.cleaned_data))
+    return csv_response(filename=f"training-outcomes-{table}.csv", header=header, rows=rows)
+
+
+def _outcome_form(request):
+    today = timezone.localdate()
+    defaults = {"start": today.replace(year=today.year - 1).isoformat(), "end": today.isoformat()}
+    return OutcomeFilterForm({**defaults, **request.GET.dict()})
+
+
+def _shown(value, digits=2):
+    return "" if value is None else round(value, digits)
+
+
+OUTCOME_TABLES = {
+    "confidence": (
+        ["measure", "n", "mean_change", "ci95_low", "ci95_high"],
+        lambda f: [[c.label, c.n, _shown(c.mean), _shown(c.low), _shown(c.high)] for c in f.confidence],
+    ),
+    "policy-influence": (
+        ["follow_up", "due", "responses", "response_rate_percent", "influenced", "influenced_percent"],
+        lambda f: [
+            [
+                i.wave_label,
+                i.eligible,
+                i.responses,
+                _shown(i.response_rate),
+                i.influenced if i.shown else "",
+                _shown(i.percent),
+            ]
+            for i in f.influence
+        ],  # fmt: skip
+    ),
+    "council-changes": (
+        ["council", "gss_code", "entry_type", "service_area", "summary", "date"],
+        lambda f: [
+            [
+                c.council.name,
+                c.council.gss_code,
+                c.get_kind_display(),
+                c.get_service_area_display(),
+                c.summary,
+                c.happened_on,
+            ]
+            for c in f.commitments
+        ],  # fmt: skip
+    ),
+}
+
+
 @privileged_permission_required("training.export_research")
 def research(request):
-    logs = ResearchExportLog.objects.select_related("user")[:20]
-    return render(request, "training/research.html", {"logs": logs, "columns": reports.PARTICIPANT_COLUMNS})
+    projects = list(ResearchProject.objects.for_researcher(request.user))
+    # Only the researcher's own projects' downloads, and never anyone else's address.
+    logs = ResearchExportLog.objects.filter(project__in=projects).select_related("project")[:20]
+    context = {"projects": projects, "logs": logs, "form": ResearchFilterForm(), "today": timezone.localdate()}
+    return render(request, "training/research.html", context)
 
 
 @privileged_permission_required("training.export_research")
-def research_participants_csv(request):
-    rows = reports.research_participants()
-    return _research_download(request, ResearchExportLog.Kind.PARTICIPANTS, reports.PARTICIPANT_COLUMNS, rows)
-
-
-@privileged_permission_required("training.export_research")
-def research_breakdown_csv(request):
-    rows = reports.research_breakdown()
-    return _research_download(request, ResearchExportLog.Kind.BREAKDOWN, reports.BREAKDOWN_COLUMNS, rows)
+def research_package(request, pk):
+    project = get_object_or_404(ResearchProject.objects.for_researcher(request.user), pk=pk)
+    if project.has_expired():
+        message = f"The data-sharing agreement for {project} expired on {project.expires_on:%-d %B %Y}."
+        return render(request, "training/refused.html", {"message": message}, status=403)
+    form = ResearchFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return render(request, "training/research.html", {"form": form, "projects": [project]}, status=400)
+    filters = form.cleaned_data if form.is_bound else {}
+    content = services.research_package_download(
+        project=project,
+        course=filters.get("course", ""),
+        year=filters.get("year", ""),
+        audit_facts=audit.request_facts(request),
+    )
+    response = HttpResponse(content, content_type="application/zip")
+    filename = f"research-{project.pk}-{timezone.localdate():%Y-%m-%d}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- helpers ----------------------------------------------------------------
@@ -262,18 +399,3 @@ def _followup_page(request, booking, wave):
         return render(request, "training/feedback_done.html", {"booking": booking, "followup": True})
     context = {"booking": booking, "form": form, "wave_label": FollowUp.Wave(wave).label}
     return render(request, "training/followup_form.html", context, status=200 if request.method == "GET" else 400)
-
-
-def _research_download(request, kind, columns, rows):
-    services.research_export_log(user=request.user, kind=kind, row_count=len(rows))
-    audit.audit_record(
-        action=audit.Action.RESEARCH_EXPORT,
-        row_count=len(rows),
-        detail=f"Research {kind}",
-        **audit.request_facts(request),
-    )
-    return csv_response(
-        filename=f"training-research-{kind}-{timezone.localdate():%Y-%m-%d}.csv",
-        header=columns,
-        rows=([row.get(column, "") for column in columns] for row in rows),
-    )

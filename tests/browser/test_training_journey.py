@@ -135,6 +135,7 @@ def test_training_pages_read_well_on_a_phone(page, axe, london_councils):
         BookingFactory,
         FeedbackFactory,
         FollowUpFactory,
+        ResearchProjectFactory,
         past_session,
         researcher_group,
     )
@@ -150,11 +151,12 @@ def test_training_pages_read_well_on_a_phone(page, axe, london_councils):
     upcoming = SessionFactory(council=camden)
     researcher = UserFactory(is_staff=True)
     researcher.groups.add(researcher_group())
+    ResearchProjectFactory().researchers.add(researcher)
 
     _log_in(page, axe, member.user.email)
     expect(page.get_by_role("heading", name="My training")).to_be_visible()
     visit(page, axe, "/training/")
-    expect(page.get_by_text("of 1 trainee rated the training Excellent or Good")).to_be_visible()
+    expect(page.get_by_text("of 1 trainee who gave feedback rated it Excellent or Good")).to_be_visible()
     visit(page, axe, upcoming.course.get_absolute_url())
     visit(page, axe, "/training/coverage/")
     expect(page.get_by_role("table", name="Training delivered and councillors trained, by council")).to_be_visible()
@@ -167,4 +169,4 @@ def test_training_pages_read_well_on_a_phone(page, axe, london_councils):
     visit(page, axe, "/training/dashboard/")
     expect(page.get_by_role("heading", name="Confidence before and after")).to_be_visible()
     visit(page, axe, "/training/research/")
-    expect(page.get_by_role("link", name="Download participants (CSV)")).to_be_visible()
+    expect(page.get_by_role("button", name="Download the data package (zip)")).to_be_visible()

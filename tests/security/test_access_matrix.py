@@ -39,12 +39,19 @@ from resources import services as resource_services
 from resources.models import Resource
 from tests.factories import MemberFactory, UserFactory
 from tests.meetings.factories import MeetingFactory, RegistrationFactory
+from tests.members.factories import AppointmentFactory
 from tests.resources import files
 from tests.resources.factories import CaseStudyFactory, ResourceFactory, UpdateFactory
 from tests.security.mfa import force_login_without_mfa, totp_enrol
-from tests.training.factories import BookingFactory, SessionFactory, past_session, researcher_group
+from tests.training.factories import (
+    BookingFactory,
+    ResearchProjectFactory,
+    SessionFactory,
+    past_session,
+    researcher_group,
+)
 from training import services as training_services
-from training.models import Booking, Feedback
+from training.models import Booking, Commitment, Feedback
 
 pytestmark = pytest.mark.django_db
 
@@ -183,20 +190,31 @@ ROUTES = {
     "training:feedback-link": _r(
         lambda w: reverse("training:feedback-link", args=[w.training_feedback_token]), *_all(200)
     ),
+    "training:testimonial-withdraw": _r(
+        lambda w: reverse("training:testimonial-withdraw", args=[w.past_booking.pk]), *_all(405)
+    ),
     "training:followup-link": _r(
         lambda w: reverse("training:followup-link", args=["3m", w.followup_token]), *_all(200)
+    ),
+    "training:commitment-report": _r(
+        lambda w: reverse("training:commitment-report", args=[w.owner.council.slug]), LOGIN, 403, 200, 403, 403, 403
+    ),
+    "training:commitment-evidence": _r(
+        lambda w: reverse("training:commitment-evidence", args=[w.commitment.pk]), *_all(200)
     ),
     "training:coverage": _r(lambda w: reverse("training:coverage"), *_all(200)),
     "training:coverage-csv": _r(lambda w: reverse("training:coverage-csv"), *_all(200)),
     "training:dashboard": _r(lambda w: reverse("training:dashboard"), 302, 302, 302, 302, 200, 302),
+    "training:outcomes": _r(lambda w: reverse("training:outcomes"), 302, 302, 302, 302, 200, 302),
+    "training:outcomes-csv": _r(
+        lambda w: reverse("training:outcomes-csv", args=["confidence"]), 302, 302, 302, 302, 200, 302
+    ),
     "training:research": _r(
         lambda w: reverse("training:research"), LOGIN, 403, 403, 403, 200, 200, no_mfa=RESEARCH_GATED
     ),
-    "training:research-participants": _r(
-        lambda w: reverse("training:research-participants"), LOGIN, 403, 403, 403, 200, 200, no_mfa=RESEARCH_GATED
-    ),
-    "training:research-breakdown": _r(
-        lambda w: reverse("training:research-breakdown"), LOGIN, 403, 403, 403, 200, 200, no_mfa=RESEARCH_GATED
+    "training:research-package": _r(
+        lambda w: reverse("training:research-package", args=[w.research_project.pk]),
+        LOGIN, 403, 403, 403, 200, 200, no_mfa=RESEARCH_GATED,
     ),
     # Resources
     "resources:list": _r(lambda w: reverse("resources:list"), *_all(200)),
@@ -334,6 +352,15 @@ class World:
         totp_enrol(self.superuser_no_mfa)
         self.researcher_no_mfa = UserFactory()
         self.researcher_no_mfa.groups.add(researcher_group())
+        AppointmentFactory(member=self.owner, council=self.owner.council)
+        stored = uploads.store_bytes(files.pdf("Motion"), display_name="motion.pdf", folder="commitments")
+        self.commitment = Commitment.objects.create(
+            council=self.owner.council, kind="motion", summary="Signed the Challenge", happened_on=timezone.localdate(),
+            evidence_file_key=stored.name, evidence_file_name=stored.display_name, status="verified",
+            verified_at=timezone.now(),
+        )  # fmt: skip
+        self.research_project = ResearchProjectFactory()
+        self.research_project.researchers.add(self.researcher, self.staff)
 
         self.meeting = MeetingFactory()
         registration = RegistrationFactory(meeting=self.meeting, user=self.owner.user)

@@ -7,7 +7,7 @@ from meetings.models import Registration
 from network_portal.models import AuditEvent
 from tests.factories import MemberFactory, UserFactory
 from tests.meetings.factories import MeetingFactory, RegistrationFactory
-from tests.training.factories import BookingFactory, SessionFactory, researcher_group
+from tests.training.factories import BookingFactory, ResearchProjectFactory, SessionFactory, researcher_group
 
 pytestmark = pytest.mark.django_db
 
@@ -88,15 +88,18 @@ def test_training_register_csv_is_logged(staff_client):
 def test_research_export_is_logged(client):
     researcher = UserFactory()
     researcher.groups.add(researcher_group())
+    project = ResearchProjectFactory()
+    project.researchers.add(researcher)
     client.force_login(researcher)
-    assert client.get(reverse("training:research-participants")).status_code == 200
+    assert client.get(reverse("training:research-package", args=[project.pk])).status_code == 200
     event = AuditEvent.objects.get()
     assert (event.action, event.actor) == (AuditEvent.Action.RESEARCH_EXPORT, researcher)
 
 
 def test_a_refused_export_is_not_logged(client, london_councils):
     client.force_login(MemberFactory().user)
-    assert client.get(reverse("training:research-participants")).status_code == 403
+    project = ResearchProjectFactory()
+    assert client.get(reverse("training:research-package", args=[project.pk])).status_code == 403
     assert not AuditEvent.objects.exists()
 
 

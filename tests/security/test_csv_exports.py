@@ -9,18 +9,28 @@ export that the walk does not cover fails here until a case is added.
 import ast
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 import pytest
 from django.contrib import admin
+from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from network_portal.csv_export import FORMULA_STARTS
 from tests.factories import CouncilFactory, MemberFactory, UserFactory
 from tests.meetings.factories import MeetingFactory, RegistrationFactory
-from tests.training.factories import BookingFactory, FeedbackFactory, SessionFactory, past_session, researcher_group
-from training.models import Booking
+from tests.training.factories import (
+    BookingFactory,
+    FeedbackFactory,
+    ResearchProjectFactory,
+    SessionFactory,
+    past_session,
+    researcher_group,
+)
+from training.models import Booking, Commitment
 
 pytestmark = pytest.mark.django_db
 
@@ -87,15 +97,44 @@ def coverage(client):
     return client.get(reverse("training:coverage-csv"))
 
 
+def _research_package(client, name: str) -> HttpResponse:
+    # The package is a zip; its CSVs are written by the same writer. Hand one back as a CSV response.
+    user = UserFactory()
+    user.groups.add(researcher_group())
+    project = ResearchProjectFactory()
+    project.researchers.add(user)
+    client.force_login(user)
+    package = client.get(reverse("training:research-package", args=[project.pk]))
+    assert package.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(package.content)) as archive:
+        return HttpResponse(archive.read(name), content_type="text/csv; charset=utf-8")
+
+
 def research_participants(client):
     _consenting_attendees(CouncilFactory(), will_do_differently=PAYLOAD, research_consent=True)
-    return _researcher(client).get(reverse("training:research-participants"))
+    return _research_package(client, "participants.csv")
 
 
 def research_breakdown(client):
     # Counts per council and role: the council's name is the only text in this file.
     _consenting_attendees(CouncilFactory(name=PAYLOAD))
-    return _researcher(client).get(reverse("training:research-breakdown"))
+    return _research_package(client, "breakdown.csv")
+
+
+def research_commitments(client):
+    Commitment.objects.create(
+        council=CouncilFactory(), kind="motion", summary=PAYLOAD, happened_on=timezone.localdate(),
+        evidence_url="https://example.org/motion", status="verified", verified_at=timezone.now(),
+    )  # fmt: skip
+    return _research_package(client, "council_commitments.csv")
+
+
+def outcome_council_changes(client):
+    Commitment.objects.create(
+        council=CouncilFactory(), kind="motion", summary=PAYLOAD, happened_on=timezone.localdate(),
+        evidence_url="https://example.org/motion", status="verified", verified_at=timezone.now(),
+    )  # fmt: skip
+    return _staff(client).get(reverse("training:outcomes-csv", args=["council-changes"]))
 
 
 WALK = [
@@ -106,14 +145,15 @@ WALK = [
     coverage,
     research_participants,
     research_breakdown,
+    research_commitments,
+    outcome_council_changes,
 ]
 
 # What the walk reaches, for the guards below.
 COVERED_URLS = {
     "admin:members_member_export",
     "training:coverage-csv",
-    "training:research-participants",
-    "training:research-breakdown",
+    "training:outcomes-csv",
 }
 COVERED_ADMIN_ACTIONS = {
     ("meetings.meeting", "export_register"),
@@ -125,7 +165,8 @@ COVERED_WRITER_CALLS = {
     "meetings/admin.py:register_csv",
     "training/admin.py:SessionAdmin.export_register",
     "training/views.py:coverage_csv",
-    "training/views.py:_research_download",
+    "training/views.py:outcomes_csv",
+    "training/research_package.py:_csv",
 }
 
 

@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from tests.factories import MemberFactory
-from training.models import Booking, Course, Feedback, FollowUp, Rating, Session
+from training.models import Booking, Course, Feedback, FollowUp, Rating, ResearchProject, Session
 
 
 def _whole_minute(moment):
@@ -115,3 +115,15 @@ def researcher_group():
 
     importlib.import_module("training.migrations.0002_researcher_group").create_group(apps, None)
     return Group.objects.get(name="Researcher")
+
+
+class ResearchProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ResearchProject
+
+    name = factory.Sequence(lambda n: f"Evaluation {n}")
+    evaluator_organisation = "A national health research institute"
+    purpose = "To evaluate whether the training changed council policy."
+    agreement_signed_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
+    expires_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365))
+    k = 5

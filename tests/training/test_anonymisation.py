@@ -198,3 +198,33 @@ def test_migration_fills_the_snapshots_of_existing_bookings(london_councils):
     partner.refresh_from_db()
     assert (councillor.council, councillor.role) == (camden, Member.Role.COUNCILLOR)
     assert (partner.council, partner.role) == (None, Member.Role.PARTNER)
+
+
+@pytest.mark.parametrize("older_session_rated_last", [False, True])
+def test_headline_counts_a_trainee_once_by_latest_rating_through_anonymisation(
+    london_councils, older_session_rated_last
+):
+    member = MemberFactory(council=london_councils.get(name="Camden"))
+    older, newer = past_session(days_ago=90), past_session(days_ago=30)
+    ratings = {older: "excellent", newer: "poor"}
+    submitted = {older: newer.ends_at + timedelta(days=1), newer: newer.ends_at + timedelta(hours=3)}
+    if not older_session_rated_last:
+        submitted = {older: older.ends_at + timedelta(hours=3), newer: newer.ends_at + timedelta(hours=3)}
+    for session in (older, newer):
+        booking = BookingFactory(session=session, member=member, attended=Booking.Attended.YES)
+        FeedbackFactory(booking=booking, rating=ratings[session], submitted_at=submitted[session])
+    FeedbackFactory(rating="good")
+    latest_positive = 2 if older_session_rated_last else 1  # the other trainee's Good, plus this one's latest
+
+    def headline():
+        cache.clear()
+        figure = Feedback.objects.headline()
+        return figure.n, figure.positive
+
+    assert headline() == (2, latest_positive)
+    _anonymise_up_to(older)
+    assert Booking.objects.filter(session=older, member=None).exists()
+    assert headline() == (2, latest_positive)
+    _anonymise_everything_past()
+    assert Booking.objects.filter(member__isnull=False).count() == 0
+    assert headline() == (2, latest_positive)

@@ -1,5 +1,6 @@
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -7,9 +8,9 @@ from django.urls import reverse
 from members.models import Member
 from tests.factories import CouncilFactory, MemberFactory, UserFactory
 from training import reports
-from training.models import Booking, Feedback, ResearchExportLog, Session
+from training.models import Booking, Feedback, Session
 
-from .factories import BookingFactory, FeedbackFactory, FollowUpFactory, SessionFactory, past_session, researcher_group
+from .factories import BookingFactory, FeedbackFactory, FollowUpFactory, SessionFactory, past_session
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def test_headline_on_a_hand_computed_fixture(client):
     headline = Feedback.objects.headline()
     assert (headline.n, headline.positive, headline.percent) == (10, 7, 70)
     content = client.get(reverse("training:index")).content.decode()
-    assert "<strong>70%</strong> of 10 trainees rated the training Excellent or Good." in content
+    assert "<strong>70%</strong> of 10 trainees who gave feedback rated it Excellent or Good." in content
 
 
 @pytest.mark.parametrize(
@@ -47,6 +48,33 @@ def test_headline_rounds_half_up(positive, others, percent):
     assert Feedback.objects.headline().percent == percent
 
 
+def test_headline_counts_each_trainee_once_by_their_latest_rating(client):
+    # Two people, three responses: one rated Excellent, then Poor on a later
+    # session; the other rated Good. Latest ratings: Poor and Good, so 1 of 2.
+    changed_mind = MemberFactory()
+    earlier = FeedbackFactory(booking__member=changed_mind, rating="excellent")
+    FeedbackFactory(booking__member=changed_mind, rating="poor", submitted_at=earlier.submitted_at + timedelta(days=30))
+    FeedbackFactory(rating="good")
+    headline = Feedback.objects.headline()
+    assert (headline.n, headline.positive, headline.percent) == (2, 1, 50)
+    content = client.get(reverse("training:index")).content.decode()
+    assert "<strong>50%</strong> of 2 trainees who gave feedback rated it Excellent or Good." in content
+
+
+def test_headline_is_refreshed_when_a_trainee_gives_later_feedback(client):
+    from training import services
+
+    first = FeedbackFactory(rating="excellent")
+    assert "<strong>100%</strong> of 1 trainee who" in client.get("/").content.decode()
+    later = BookingFactory(session=past_session(days_ago=2), member=first.booking.member, attended="yes")
+    answers = {
+        "rating": "poor", "usefulness": 2, "confidence_residents_before": 2, "confidence_residents_after": 2,
+        "confidence_self_before": 2, "confidence_self_after": 2, "testimonial_consent": "no",
+    }  # fmt: skip
+    services.feedback_submit(booking=later, answers=answers)
+    assert "<strong>0%</strong> of 1 trainee who" in client.get("/").content.decode()
+
+
 # --- Coverage -----------------------------------------------------------------
 
 
@@ -55,6 +83,8 @@ def test_coverage_counts_councillors_trained_and_sessions_delivered_per_council(
     camden.councillor_seats = 60
     camden.save()
     hackney = london_councils.get(name="Hackney")
+    hackney.councillor_seats = None  # a count staff have not entered yet
+    hackney.save()
     first, second = past_session(council=camden), past_session(council=camden, days_ago=30)
     SessionFactory(council=camden)  # future: not delivered yet
     past_session(council=camden, status=Session.Status.CANCELLED)  # cancelled: not delivered
@@ -88,15 +118,55 @@ def test_coverage_counts_councillors_trained_and_sessions_delivered_per_council(
     response = client.get(reverse("training:coverage-csv"))
     assert response["Content-Type"].startswith("text/csv")
     table = {row["council"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
-    assert len(table) == 33
+    assert len(table) == 34  # 33 councils and London
     assert table["Camden"] == {
         "gss_code": camden.gss_code,
         "council": "Camden",
         "sessions_delivered": "2",
         "councillors_trained": "3",
         "councillor_seats": "60",
+        "seats_since": camden.seats_since.isoformat(),
         "percent_of_seats": "5",
     }
+    assert table["Hackney"]["percent_of_seats"] == ""
+
+
+def test_london_coverage_counts_distinct_councillors_against_all_1917_seats(client, london_councils):
+    camden, hackney = london_councils.get(name="Camden"), london_councils.get(name="Hackney")
+    session = past_session(council=camden)
+    # 40 councillors trained across two councils, one of them at two sessions;
+    # an officer and a no-show do not count.
+    people = [MemberFactory(council=camden) for _ in range(25)] + [MemberFactory(council=hackney) for _ in range(15)]
+    for member in people:
+        BookingFactory(session=session, member=member, attended=Booking.Attended.YES)
+    BookingFactory(session=past_session(days_ago=30), member=people[0], attended=Booking.Attended.YES)
+    BookingFactory(session=session, member=MemberFactory(council=camden, role=Member.Role.OFFICER), attended="yes")
+    BookingFactory(session=session, member=MemberFactory(council=camden), attended=Booking.Attended.NO)
+
+    seats = sum(london_councils.values_list("councillor_seats", flat=True))
+    london = reports.london_coverage()
+    assert (london.councillors_trained, london.seats) == (40, seats)
+    assert london.percent_of_seats == round(100 * 40 / seats)  # 2.09% -> 2, no half to round
+
+    for url in ("/", reverse("training:coverage")):
+        content = client.get(url).content.decode()
+        expected = f"<strong>40</strong> of London's {seats:,} elected councillors (2%) have been trained so far."
+        assert expected in content
+    response = client.get(reverse("training:coverage-csv"))
+    table = {row["council"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))}
+    assert (table["London"]["councillors_trained"], table["London"]["councillor_seats"]) == ("40", str(seats))
+    assert table["Camden"]["percent_of_seats"] == str(round(100 * 25 / camden.councillor_seats))
+
+
+def test_a_changed_seat_count_in_admin_shows_at_once(admin_client, london_councils):
+    camden = london_councils.get(name="Camden")
+    before = reports.london_coverage().seats
+    data = {f.name: getattr(camden, f.name) for f in camden._meta.fields if f.name not in ("id", "seats_since")}
+    data |= {"councillor_seats": camden.councillor_seats + 1, "seats_since": "2026-05-07"}
+    data |= {"appointments-TOTAL_FORMS": 0, "appointments-INITIAL_FORMS": 0}
+    response = admin_client.post(reverse("admin:members_council_change", args=[camden.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert reports.london_coverage().seats == before + 1
 
 
 def test_council_coverage_panel_for_the_council_page(london_councils):
@@ -108,131 +178,6 @@ def test_council_coverage_panel_for_the_council_page(london_councils):
     html = render_to_string("training/_council_coverage.html", {"council": camden})
     assert "1 session delivered for Camden; 1 councillor trained" in html
     assert upcoming.get_absolute_url() in html
-
-
-# --- Evaluators' export ---------------------------------------------------------
-
-
-@pytest.fixture
-def researcher(client):
-    user = UserFactory()
-    user.groups.add(researcher_group())
-    client.force_login(user)
-    return user
-
-
-def _attend(member, **feedback):
-    booking = BookingFactory(session=past_session(), member=member, attended=Booking.Attended.YES)
-    FeedbackFactory(booking=booking, **feedback)
-    return booking
-
-
-def _rows(response):
-    return list(csv.DictReader(io.StringIO(response.content.decode())))
-
-
-def test_export_is_only_for_the_researcher_permission(client):
-    url = reverse("training:research-participants")
-    assert client.get(url).status_code == 302
-    client.force_login(UserFactory(is_staff=True))
-    assert client.get(url).status_code == 403
-    assert not ResearchExportLog.objects.exists()
-
-
-def test_export_holds_consenting_members_only_without_names_or_emails(client, researcher):
-    council = CouncilFactory()
-    consenting = [MemberFactory(council=council, consent_research=True) for _ in range(5)]
-    refusing = MemberFactory(council=council, consent_research=False)
-    for member in consenting:
-        _attend(member, will_do_differently="Ask every scrutiny panel", research_consent=True)
-    _attend(refusing, will_do_differently="Private words")
-
-    response = client.get(reverse("training:research-participants"))
-    assert response.status_code == 200
-    body = response.content.decode()
-    rows = _rows(response)
-    assert len(rows) == 5
-    assert {row["participant"] for row in rows} == {reports.pseudonym(m.pk) for m in consenting}
-    assert "Private words" not in body
-    for member in [*consenting, refusing]:
-        assert member.user.email not in body
-        assert member.user.last_name not in body
-    assert {row["council"] for row in rows} == {council.name}
-    assert {row["will_do_differently"] for row in rows} == {"Ask every scrutiny panel"}
-
-
-def test_export_keeps_free_text_only_with_research_consent_on_the_answer(client, researcher):
-    council = CouncilFactory()
-    members = [MemberFactory(council=council, consent_research=True) for _ in range(5)]
-    _attend(members[0], will_do_differently="Shared with evaluators", research_consent=True)
-    for member in members[1:]:
-        _attend(member, will_do_differently="Not for evaluators", research_consent=False)
-    FollowUpFactory(
-        booking=Booking.objects.get(member=members[1]),
-        influenced_policy=True,
-        policy_area="housing",
-        policy_description="Not for evaluators either",
-        research_consent=False,
-    )
-    body = client.get(reverse("training:research-participants")).content.decode()
-    assert "Shared with evaluators" in body
-    assert "Not for evaluators" not in body
-    assert "housing" in body
-
-
-def test_export_suppresses_council_and_role_cells_under_five(client, researcher):
-    big, small = CouncilFactory(name="Big Council"), CouncilFactory(name="Small Council")
-    for _ in range(5):
-        _attend(MemberFactory(council=big, consent_research=True))
-    for _ in range(4):
-        _attend(MemberFactory(council=small, consent_research=True))
-    _attend(MemberFactory(council=big, role=Member.Role.OFFICER, consent_research=True))
-
-    rows = _rows(client.get(reverse("training:research-participants")))
-    cells = [(row["council"], row["role"]) for row in rows]
-    assert cells.count(("Big Council", "councillor")) == 5
-    assert cells.count(("suppressed", "suppressed")) == 5
-    assert "Small Council" not in {row["council"] for row in rows}
-
-    breakdown = {row["council"]: row for row in _rows(client.get(reverse("training:research-breakdown")))}
-    assert breakdown["Big Council"]["councillor"] == "5"
-    assert breakdown["Big Council"]["officer"] == "suppressed"
-    assert breakdown["Small Council"]["councillor"] == "suppressed"
-    assert breakdown["Small Council"]["partner"] == "0"
-
-
-def test_every_download_is_logged_with_who_and_when(client, researcher):
-    _attend(MemberFactory(consent_research=True))
-    client.get(reverse("training:research-participants"))
-    client.get(reverse("training:research-breakdown"))
-    logs = list(ResearchExportLog.objects.order_by("downloaded_at"))
-    assert [(log.user, log.kind, log.row_count) for log in logs] == [
-        (researcher, "participants", 1),
-        (researcher, "breakdown", 1),
-    ]
-    page = client.get(reverse("training:research")).content.decode()
-    assert researcher.email in page
-
-
-def test_pseudonyms_are_stable_and_keyed(settings):
-    settings.RESEARCH_PSEUDONYM_KEY = "key-one"
-    first = reports.pseudonym(42)
-    assert reports.pseudonym(42) == first
-    assert reports.pseudonym(43) != first
-    settings.RESEARCH_PSEUDONYM_KEY = "key-two"
-    assert reports.pseudonym(42) != first
-
-
-def test_export_defuses_spreadsheet_formulas(client, researcher):
-    council = CouncilFactory()
-    for _ in range(5):
-        _attend(
-            MemberFactory(council=council, consent_research=True),
-            will_do_differently='=HYPERLINK("http://evil.example")',
-            research_consent=True,
-        )
-    rows = _rows(client.get(reverse("training:research-participants")))
-    assert all(row["will_do_differently"].startswith("'=") for row in rows)
 
 
 # --- Staff dashboard --------------------------------------------------------------
@@ -273,7 +218,9 @@ def test_dashboard_shows_distributions_turnout_outcomes_and_confidence(client):
     assert "Ratings by course" in content
 
 
-def test_council_panel_costs_two_queries(london_councils, django_assert_max_num_queries):
+def test_council_training_section_costs_three_queries(london_councils, django_assert_max_num_queries):
+    # Two for the coverage panel, one for the commitments register beside it;
+    # the timeline reuses the panel's sessions.
     from django.template.loader import render_to_string
 
     camden = london_councils.get(name="Camden")
@@ -282,6 +229,7 @@ def test_council_panel_costs_two_queries(london_councils, django_assert_max_num_
                        attended="yes")  # fmt: skip
     SessionFactory(council=camden)
     past_session(council=camden, status=Session.Status.CANCELLED)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(3):
         html = render_to_string("training/_council_coverage.html", {"council": camden})
     assert "3 sessions delivered for Camden; 3 councillors trained" in html
+    assert html.count("training delivered (") == 3

@@ -178,19 +178,27 @@ def test_home_page_shows_the_live_headline(client):
     FeedbackFactory(rating="excellent")
     FeedbackFactory(rating="poor")
     content = client.get("/").content.decode()
-    assert "50%</strong> of 2 trainees rated the training Excellent or Good" in content
+    assert "50%</strong> of 2 trainees who gave feedback rated it Excellent or Good" in content
 
 
-def test_testimonials_appear_only_with_consent(client):
-    FeedbackFactory(testimonial="Shown anonymously", testimonial_consent="anonymous")
+def test_testimonials_appear_only_with_consent_and_staff_approval(client):
+    approved = timezone.now()
+    FeedbackFactory(testimonial="Shown anonymously", testimonial_consent="anonymous", testimonial_approved_at=approved)
     FeedbackFactory(testimonial="Never shown", testimonial_consent="no")
-    FeedbackFactory(testimonial="Hidden by staff", testimonial_consent="anonymous", testimonial_hidden=True)
-    named = FeedbackFactory(testimonial="Shown with name", testimonial_consent="named")
+    FeedbackFactory(testimonial="Waiting for staff", testimonial_consent="named")
+    FeedbackFactory(
+        testimonial="Hidden by staff", testimonial_consent="anonymous", testimonial_approved_at=approved,
+        testimonial_hidden=True,
+    )  # fmt: skip
+    named = FeedbackFactory(
+        testimonial="Shown with name", testimonial_consent="named", testimonial_approved_at=approved
+    )
     content = client.get(reverse("training:index")).content.decode()
     assert "Shown anonymously" in content
     assert "Shown with name" in content
     assert named.booking.member.user.get_full_name() in content
     assert "Never shown" not in content
+    assert "Waiting for staff" not in content
     assert "Hidden by staff" not in content
 
 

@@ -4,7 +4,7 @@ from django.utils import timezone
 from members.models import Member
 from network_portal import caching
 from training import reports, services
-from training.models import Booking, Feedback, FollowUp, Session
+from training.models import Booking, Commitment, Feedback, FollowUp, Session
 
 register = template.Library()
 
@@ -13,6 +13,12 @@ register = template.Library()
 def training_headline():
     """The live headline figure, for the home page and /training/."""
     return {"headline": caching.cached(caching.HEADLINE, Feedback.objects.headline)}
+
+
+@register.inclusion_tag("training/_london_coverage.html")
+def london_coverage():
+    """Distinct councillors trained out of London's elected seats (cached with the coverage map)."""
+    return {"london": reports.london_coverage()}
 
 
 @register.inclusion_tag("training/_support_signpost.html")
@@ -59,8 +65,37 @@ def council_coverage(council):
         .filter(role=Member.Role.COUNCILLOR, council=council)
         .aggregate(n=reports.councillors_trained_count())["n"]
     )
+    # Kept on the council for the timeline beside this panel, which lists the same sessions.
+    council._training_sessions = sessions
     row = reports.CouncilCoverage(council, trained, sum(s.ends_at <= now for s in sessions))
     return {"row": row, "upcoming": [s for s in sessions if s.starts_at > now][:3], "council": council}
+
+
+@register.inclusion_tag("training/_council_timeline.html", takes_context=True)
+def council_timeline(context, council):
+    """Verified commitments and policy changes beside the training delivered, newest first."""
+    now = timezone.now()
+    sessions = getattr(council, "_training_sessions", None)
+    if sessions is None:
+        sessions = list(Session.objects.listed().filter(council=council).select_related("course"))
+    delivered = [s for s in sessions if s.ends_at <= now and s.status != Session.Status.CANCELLED]
+    entries = [(timezone.localtime(s.starts_at).date(), "training", s) for s in delivered]
+    entries += [(c.happened_on, "commitment", c) for c in Commitment.objects.verified().filter(council=council)]
+    entries.sort(key=lambda entry: (entry[0], entry[1]), reverse=True)
+    return {"council": council, "entries": entries, "can_report": _can_report(context, council)}
+
+
+def _can_report(context, council) -> bool:
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return False
+    # The council page already lists its current champions and lead officer: no second query.
+    appointments = context.get("appointments")
+    if appointments is not None:
+        member = getattr(request.user, "member", None)
+        return bool(member and member.is_approved) and any(a.member.user_id == request.user.pk for a in appointments)
+    member = getattr(request.user, "member", None)
+    return services.commitment_reporter_source(member=member, council=council) is not None
 
 
 def _item(booking: Booking, now) -> dict:
