@@ -198,6 +198,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -232,6 +233,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "network_portal.urls"
 WSGI_APPLICATION = "network_portal.wsgi.application"
 
+# Widgets render through TEMPLATES, so templates/ can give the admin's split
+# date/time boxes their labels.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -243,6 +248,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "network_portal.context_processors.site",
+                "members.context_processors.membership",
             ],
         },
     },
