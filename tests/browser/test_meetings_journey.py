@@ -24,7 +24,7 @@ def test_councillor_registers_online_downloads_ics_sees_joining_link_and_cancels
     visit(page, axe, "/accounts/login/")
     page.get_by_label("Email").fill(member.user.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My account")
     axe.scan(page)
 
@@ -81,7 +81,7 @@ def test_member_answers_the_feedback_survey_and_staff_read_the_summary(page, axe
     visit(page, axe, "/accounts/login/")
     page.get_by_label("Email").fill(staff.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     axe.scan(page)
     visit(page, axe, f"/meetings/{meeting.slug}/feedback-summary/")
     expect(page.get_by_text("Responses: 1 from 1 surveyed.")).to_be_visible()

@@ -49,8 +49,9 @@ def _verify(page, axe, mailoutbox, live_server, email):
 
 def _log_out(page, axe):
     page.get_by_role("button", name="Show navigation").click()
+    page.get_by_role("button", name="Your account").click()
     page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("status")).to_contain_text("You have signed out")
+    expect(page.get_by_role("status")).to_contain_text("You have logged out")
     axe.scan(page)
 
 
@@ -58,7 +59,7 @@ def _log_in(page, axe, email, password):
     visit(page, axe, "/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     axe.scan(page)
 
 
@@ -66,15 +67,15 @@ def _enrol_authenticator_app(page, axe):
     """The admin sends staff without MFA to set up an authenticator app, then asks for a code."""
     visit(page, axe, "/admin/")
     # allauth asks for the password again before MFA settings change.
-    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm Access")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm it is you")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Activate Authenticator App")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
     axe.scan(page)
     secret = page.get_by_label("Authenticator secret").input_value()
     page.get_by_label("Authenticator code").fill(totp_code(secret))
     page.get_by_role("button", name="Activate").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Recovery Codes")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Recovery codes")
     axe.scan(page)
     visit(page, axe, "/admin/")
     page.get_by_label("Code").fill(totp_code(secret))

@@ -58,7 +58,7 @@ def test_officer_searches_filters_downloads_after_login_and_shares_a_case_study(
     page.get_by_label("Email").fill(officer.user.email)
     page.get_by_label("Password").fill(PASSWORD)
     with page.expect_download() as download_info:
-        page.get_by_role("button", name=re.compile("Sign in", re.IGNORECASE)).click()
+        page.get_by_role("button", name="Log in", exact=True).click()
     download = download_info.value
     assert download.suggested_filename == "Housing briefing.pdf"
     assert download.path().read_bytes().startswith(b"%PDF-")

@@ -36,8 +36,9 @@ def test_new_user_signs_up_verifies_by_email_and_logs_out(page, axe, mailoutbox,
     axe.scan(page)
 
     page.get_by_role("button", name="Show navigation").click()
+    page.get_by_role("button", name="Your account").click()
     page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("status")).to_contain_text("You have signed out")
+    expect(page.get_by_role("status")).to_contain_text("You have logged out")
     page.get_by_role("button", name="Show navigation").click()
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
     axe.scan(page)
