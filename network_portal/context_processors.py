@@ -1,6 +1,5 @@
 from django.conf import settings
 
-
 # The Centre for Mental Health's page for the national network London's is part of.
 NATIONAL_NETWORK_URL = "https://www.centreformentalhealth.org.uk/mentally-healthier-councils-network/"
 

@@ -25,7 +25,8 @@ HEADER_BOXES = """() => {
     .map((el) => { const r = el.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; });
   const brand = header.querySelector(".navbar-brand");
   const lineHeight = parseFloat(getComputedStyle(brand).lineHeight);
-  return {height: header.getBoundingClientRect().height, items, brandLines: Math.round(brand.getBoundingClientRect().height / lineHeight)};
+  const brandLines = Math.round(brand.getBoundingClientRect().height / lineHeight);
+  return {height: header.getBoundingClientRect().height, items, brandLines};
 }"""
 
 

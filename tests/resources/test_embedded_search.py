@@ -34,7 +34,8 @@ from resources.models import Resource
 from tests.resources.factories import ResourceFactory
 for title, summary, body in json.loads(sys.argv[1]):
     ResourceFactory(title=title, summary=summary, body=body)
-print(json.dumps({q: sorted(Resource.objects.search(q).values_list("title", flat=True)) for q in json.loads(sys.argv[2])}))
+found = {q: sorted(Resource.objects.search(q).values_list("title", flat=True)) for q in json.loads(sys.argv[2])}
+print(json.dumps(found))
 """
 
 

@@ -1,7 +1,8 @@
 """Load clearly labelled demo content for `make run`. Idempotent.
 
 Each app may provide `<app>/demo.py` with a `seed(stdout)` function; they run
-in INSTALLED_APPS order, so later apps can use earlier apps' demo rows.
+in INSTALLED_APPS order, so later apps can use earlier apps' demo rows. A module's
+optional `LOGINS` list of (label, email, password) is printed at the end.
 """
 
 from allauth.account.models import EmailAddress
@@ -22,13 +23,17 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEMO_MODE:
             raise CommandError("seed_demo runs only with DEMO_MODE=1: it creates a staff login with a known password.")
+        logins = []
         with transaction.atomic():
             self._staff_login()
             for module in app_modules("demo"):
                 module.seed(self.stdout)
+                logins += getattr(module, "LOGINS", [])
         self.stdout.write(self.style.SUCCESS("Demo content loaded. Everything it created is labelled as demo."))
         self.stdout.write(f"Demo staff login: {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD}")
         self.stdout.write("The admin asks staff to set up an authenticator app (TOTP) before it opens.")
+        for label, email, password in logins:
+            self.stdout.write(f"{label}: {email} / {password}")
 
     def _staff_login(self):
         user, _ = get_user_model().objects.get_or_create(
