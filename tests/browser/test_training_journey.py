@@ -163,6 +163,10 @@ def test_training_pages_read_well_on_a_phone(page, axe, london_councils):
     _log_out(page, axe)
 
     _log_in(page, axe, researcher.email)
+    # Researchers reach their export from the account menu.
+    page.get_by_role("button", name="Show navigation").click()
+    page.get_by_role("button", name="Your account").click()
+    expect(page.get_by_role("link", name="Evaluators' export")).to_have_attribute("href", "/training/research/")
     visit(page, axe, "/training/dashboard/")
     expect(page.get_by_role("heading", name="Confidence before and after")).to_be_visible()
     visit(page, axe, "/training/research/")
