@@ -349,9 +349,10 @@ OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 10)
 # --- Accounts (allauth) and members ----------------------------------------
 
 AUTH_USER_MODEL = "members.User"
+# Django's and allauth's backends, each loading the member with the user (members/auth_backends.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "members.auth_backends.MemberModelBackend",
+    "members.auth_backends.MemberAuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
