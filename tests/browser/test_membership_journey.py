@@ -84,6 +84,8 @@ def _no_control_leads_to_403(page, axe):
 
 def _log_out(page, axe):
     page.get_by_role("button", name="Show navigation").click()
+    # Wait for the menu to finish opening: a click while it slides open can be lost.
+    expect(page.locator("#site-nav")).to_have_class("navbar-collapse collapse show")
     page.get_by_role("button", name="Your account").click()
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("status")).to_contain_text("You have logged out")
