@@ -26,7 +26,19 @@ PEOPLE = [
     ("Daniel", "Kowalski (demo)", "daniel.kowalski", "councillor", "croydon", "Fairfield", "pending", "",
      ["social-care"]),
     ("Sofia", "Rossi (demo)", "sofia.rossi", "councillor", "islington", "Highbury", "approved", "", ["leisure"]),
+    ("Kwame", "Asante (demo)", "kwame.asante", "councillor", "southwark", "Peckham", "approved", "champion",
+     ["housing", "employment"]),
+    ("Nadia", "Hussain (demo)", "nadia.hussain", "officer", "tower-hamlets", "Public mental health lead", "approved",
+     "lead_officer", ["public-health"]),
+    ("Eleanor", "Price (demo)", "eleanor.price", "councillor", "barnet", "East Finchley", "approved", "champion",
+     ["social-care", "suicide-prevention"]),
 ]  # fmt: skip
+
+# Printed by seed_demo with the staff login, so anyone trying the demo can sign in as a member.
+LOGINS = [
+    ("Demo member (approved councillor, Camden)", "amara.okafor.demo@example.org", DEMO_PASSWORD),
+    ("Demo member waiting for approval", "daniel.kowalski.demo@example.org", DEMO_PASSWORD),
+]
 
 
 def seed(stdout) -> None:

@@ -110,8 +110,12 @@ def directory(request):
 
 @public_page
 def champions(request):
-    councils = Council.objects.with_current_appointments()
-    return render(request, "members/champions.html", {"councils": councils})
+    councils = list(Council.objects.with_current_appointments())
+    context = {
+        "recorded": [council for council in councils if council.current_appointments],
+        "unrecorded": [council for council in councils if not council.current_appointments],
+    }
+    return render(request, "members/champions.html", context)
 
 
 @public_page
@@ -175,7 +179,7 @@ def _reconfirm_thanks(still_serving: bool) -> str:
 
 
 def contact(request):
-    form = ContactForm(request.POST or None)
+    form = ContactForm(request.POST or None, initial=_contact_initial(request.GET))
     if request.method == "POST" and form.is_valid():
         # Spam gets the same thanks as a real enquiry, so bots learn nothing.
         if not form.is_spam and not _contact_rate_limited(request):
@@ -183,6 +187,14 @@ def contact(request):
         messages.success(request, "Thank you. Your message has been sent to the Thrive LDN team.")
         return redirect("members:contact")
     return render(request, "members/contact.html", {"form": form})
+
+
+def _contact_initial(query) -> dict:
+    """A link can name the council (by slug) the enquiry is about, as the champions page does."""
+    council = Council.objects.filter(slug=query.get("council", "")).first()
+    if council is None:
+        return {}
+    return {"council": council, "message": f"The mental health champion or lead officer for {council.name} is: "}
 
 
 def _contact_rate_limited(request) -> bool:

@@ -76,9 +76,9 @@ class SessionLifetimeMiddleware:
         started = session[SESSION_STARTED_KEY]
         seen = session.get(SESSION_SEEN_KEY, now)
         if now - seen > settings.SESSION_IDLE_TIMEOUT:
-            return _sign_out(request, "You were signed out after a period of inactivity. Please sign in again.")
+            return _sign_out(request, "You were logged out after a period of inactivity. Please log in again.")
         if now - started > settings.SESSION_ABSOLUTE_LIFETIME:
-            return _sign_out(request, "Your session has ended for your security. Please sign in again.")
+            return _sign_out(request, "Your session has ended for your security. Please log in again.")
         if now - seen >= SEEN_GRANULARITY:
             session[SESSION_SEEN_KEY] = now
         return None

@@ -199,6 +199,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -233,6 +234,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "network_portal.urls"
 WSGI_APPLICATION = "network_portal.wsgi.application"
 
+# Widgets render through TEMPLATES, so templates/ can give the admin's split
+# date/time boxes their labels.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -244,6 +249,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "network_portal.context_processors.site",
+                "members.context_processors.membership",
             ],
         },
     },
@@ -361,9 +367,10 @@ OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 3 * (EMAIL_TIMEOUT or 20))
 # --- Accounts (allauth) and members ----------------------------------------
 
 AUTH_USER_MODEL = "members.User"
+# Django's and allauth's backends, each loading the member with the user (members/auth_backends.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "members.auth_backends.MemberModelBackend",
+    "members.auth_backends.MemberAuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -448,6 +455,8 @@ PUBLIC_PAGE_MAX_AGE = _int("PUBLIC_PAGE_MAX_AGE", 60)
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
+# The site's wording for allauth's pages (sentence case, "Log in"): see locale/en_GB.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 # --- Static files ----------------------------------------------------------

@@ -55,6 +55,14 @@ RESOURCES = [
         "What councils can do as employers and through employment support to protect residents' mental health.",
     ),
     (
+        "Debt, rent arrears and mental health: advice for housing teams",
+        Resource.Kind.GUIDE,
+        "London Councils",
+        ["housing", "employment"],
+        Visibility.PUBLIC,
+        "How housing officers can spot money worries early, and where debt advice helps tenants' mental health.",
+    ),
+    (
         "Suicide prevention: what every council can do",
         Resource.Kind.BRIEFING,
         "Thrive LDN",

@@ -27,6 +27,12 @@ class LibraryFilterForm(forms.Form):
         for name in ("topic", "kind", "source", "visibility", "sort"):
             self.fields[name].widget.attrs["class"] = "form-select"
 
+    @property
+    def filtering(self) -> bool:
+        """Whether a filter or sort order was chosen (or refused), so the filters show open."""
+        chosen = any(self.data.get(name) for name in ("topic", "kind", "source", "visibility"))
+        return chosen or bool(self.errors) or self.data.get("sort", "relevance") != "relevance"
+
     def clean_q(self):
         # Long pasted text is cut rather than refused: searching should never fail.
         return " ".join(self.cleaned_data["q"].split())[:MAX_QUERY_LENGTH]

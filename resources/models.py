@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connections, models
@@ -8,6 +10,34 @@ from django.utils import timezone
 from members.access import is_approved_member
 from members.models import Topic
 from network_portal.uploads import PrivateFileField
+
+# Words PostgreSQL's English search ignores that matter most here ("housing and debt").
+_STOP_WORDS = frozenset(
+    {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it"}
+    | {"of", "on", "or", "the", "to", "with"}
+)
+_TERM = re.compile(r'(-?)"([^"]+)"|(-?)([\w\']+)')
+
+
+def search_terms(text: str) -> tuple[list[str], list[str]]:
+    """The words and phrases a search wants and those it excludes (a leading minus)."""
+    wanted, unwanted = [], []
+    for minus_phrase, phrase, minus_word, word in _TERM.findall(text):
+        term = (phrase or word).strip().lower()
+        if not term or term in _STOP_WORDS:
+            continue
+        if word and len(term) > 3 and term.endswith("s") and not term.endswith("ss"):
+            term = term[:-1]  # a light stem, so "debts" finds "debt" as PostgreSQL's does
+        (unwanted if minus_phrase or minus_word else wanted).append(term)
+    return wanted, unwanted
+
+
+def _anywhere(term: str) -> Q:
+    return Q(title__icontains=term) | Q(summary__icontains=term) | Q(body__icontains=term)
+
+
+def _all_in(field: str, terms: list[str]) -> Q:
+    return Q(*[Q(**{f"{field}__icontains": term}) for term in terms]) if terms else Q(pk__in=[])
 
 
 class Visibility(models.TextChoices):
@@ -53,11 +83,24 @@ class ResourceQuerySet(models.QuerySet):
             # websearch syntax never raises on odd input ("a -b", quotes, stray operators).
             query = SearchQuery(text, search_type="websearch", config="english")
             return self.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
-        # SQLite (embedded mode) has no full-text search here: a plain match will do.
-        return self.filter(Q(title__icontains=text) | Q(summary__icontains=text) | Q(body__icontains=text)).annotate(
+        return self._search_by_words(text)
+
+    def _search_by_words(self, text: str):
+        """Embedded mode (SQLite) has no full-text search: like PostgreSQL's websearch, every
+        word must appear, in any order and in any of the fields; "quoted phrases" stay
+        whole and a leading minus excludes a word."""
+        wanted, unwanted = search_terms(text)
+        if not wanted and not unwanted:
+            return self.none()
+        matches = self
+        for term in wanted:
+            matches = matches.filter(_anywhere(term))
+        for term in unwanted:
+            matches = matches.exclude(_anywhere(term))
+        return matches.annotate(
             rank=Case(
-                When(title__icontains=text, then=Value(1.0)),
-                When(summary__icontains=text, then=Value(0.4)),
+                When(_all_in("title", wanted), then=Value(1.0)),
+                When(_all_in("summary", wanted), then=Value(0.4)),
                 default=Value(0.2),
                 output_field=FloatField(),
             )

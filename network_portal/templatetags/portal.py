@@ -15,3 +15,20 @@ def markdown_filter(text):
 def mfa_continue_url(context):
     """Where someone who has just set up an authenticator app was going."""
     return continue_url(context["request"])
+
+
+@register.inclusion_tag("_error_summary.html")
+def error_summary(form):
+    """The list of a form's problems, each linking to its field, for the top of the page."""
+    errors = []
+    if hasattr(form, "non_field_errors"):
+        errors = [{"message": message, "anchor": None} for message in form.non_field_errors()]
+        for field in form:
+            for message in field.errors:
+                errors.append({"message": f"{field.label}: {message}", "anchor": _field_anchor(field)})
+    return {"errors": errors}
+
+
+def _field_anchor(field) -> str:
+    # Radio and checkbox lists have no single labelled input: point at the first choice.
+    return field.id_for_label or f"{field.auto_id}_0"

@@ -12,9 +12,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.browser.conftest import visit
-from tests.browser.test_membership_journey import _enrol_authenticator_app, _log_in, _log_out
+from tests.browser.test_membership_journey import _log_in, _log_out, _set_up_authenticator_by_invitation
+from tests.browser.test_training_journey import _log_in_with_mfa
 from tests.factories import PASSWORD, MemberFactory, UserFactory
 from tests.members.factories import AppointmentFactory
+from tests.security.mfa import totp_enrol
 from tests.training.factories import ResearchProjectFactory, researcher_group
 
 pytestmark = pytest.mark.browser
@@ -50,7 +52,7 @@ def test_a_verified_policy_change_reaches_the_timeline_and_the_research_package(
     # Staff verify it in the admin.
     staff = UserFactory(email="staff@thrive.test", is_staff=True, is_superuser=True)
     _log_in(page, axe, staff.email, PASSWORD)
-    _enrol_authenticator_app(page, axe)
+    _set_up_authenticator_by_invitation(page, axe, staff)
     visit(page, axe, reverse("admin:training_commitment_changelist"))
     page.get_by_role("row").filter(has_text="Camden").get_by_role("checkbox").check()
     page.get_by_role("combobox", name="Action").select_option(label="Verify the selected entries (evidence checked)")
@@ -65,7 +67,7 @@ def test_a_verified_policy_change_reaches_the_timeline_and_the_research_package(
     expect(timeline.get_by_text(SUMMARY)).to_be_visible()
 
     # The evaluator downloads the next package, and the entry is in it.
-    _log_in(page, axe, researcher.email, PASSWORD)
+    _log_in_with_mfa(page, axe, researcher, totp_enrol(researcher))
     visit(page, axe, "/training/research/")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download the data package (zip)").click()

@@ -19,7 +19,7 @@ def test_booking_over_the_limit_shows_the_accessible_429_page_and_books_nothing(
     visit(page, axe, "/accounts/login/")
     page.get_by_label("Email").fill(member.user.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My account")
     axe.scan(page)
     visit(page, axe, session.get_absolute_url())

@@ -39,7 +39,7 @@ def new_context(chromium, live_server, axe):
 def _password(page, axe, email):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("load")
 
 
@@ -49,12 +49,12 @@ def _heading(page) -> str:
 
 def _sign_in_with_code(page, axe, user, secret, then: str):
     visit(page, axe, then)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign In")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
     _password(page, axe, user.email)
     prompts = [_heading(page)]
     axe.scan(page)
     page.get_by_label("Code").fill(totp_code(secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state("load")
     return prompts
 
@@ -99,7 +99,7 @@ def test_staff_grant_the_role_and_the_invitee_sets_up_totp_and_reaches_the_dashb
     expect(invitee_page.get_by_role("heading", level=1)).to_have_text("Run the network")
     axe.scan(invitee_page)
     # Password, then set-up and the recovery codes: two prompts, no "confirm your password".
-    assert prompts == ["Activate Authenticator App", "Recovery Codes"]
+    assert prompts == ["Set up your authenticator app", "Recovery codes"]
     visit(invitee_page, axe, "/training/dashboard/")
     expect(invitee_page.get_by_role("heading", level=1)).to_have_text(DASHBOARD_HEADING)
 
@@ -107,10 +107,10 @@ def test_staff_grant_the_role_and_the_invitee_sets_up_totp_and_reaches_the_dashb
     again = new_context()
     visit(again, axe, "/accounts/login/")
     _password(again, axe, invitee.email)
-    expect(again.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
+    expect(again.get_by_role("heading", level=1)).to_have_text("Two-step verification")
     axe.scan(again)
     visit(again, axe, "/training/dashboard/")
-    expect(again.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
+    expect(again.get_by_role("heading", level=1)).to_have_text("Two-step verification")
     expect(again.get_by_text(DASHBOARD_HEADING)).to_have_count(0)
     # The used link changes nothing for anyone who finds it later.
     visit(again, axe, invitation_path)
@@ -122,4 +122,4 @@ def test_staff_with_an_app_reach_the_page_they_asked_for_after_one_prompt(page, 
     prompts = _sign_in_with_code(page, axe, staff, totp_enrol(staff), then="/training/dashboard/")
     expect(page.get_by_role("heading", level=1)).to_have_text(DASHBOARD_HEADING)
     axe.scan(page)
-    assert prompts == ["Two-Factor Authentication"]
+    assert prompts == ["Two-step verification"]

@@ -22,7 +22,7 @@ def _log_in(page, axe, email):
     visit(page, axe, "/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My account")
     axe.scan(page)
 
@@ -31,11 +31,11 @@ def _log_in_with_mfa(page, axe, user, secret):
     visit(page, axe, "/accounts/login/")
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Two-Factor Authentication")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Two-step verification")
     axe.scan(page)
     page.get_by_label("Code").fill(totp_code(secret))
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My account")
     axe.scan(page)
 
@@ -44,8 +44,8 @@ def _log_out(page, axe):
     # allauth's own sign-out page: a plain POST form, with no collapsed menu to
     # open first (the signup journey covers logging out from the menu).
     visit(page, axe, "/accounts/logout/")
-    page.get_by_role("button", name="Sign Out").click()
-    expect(page.get_by_role("status")).to_contain_text("You have signed out")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("status")).to_contain_text("You have logged out")
     axe.scan(page)
 
 
@@ -166,6 +166,10 @@ def test_training_pages_read_well_on_a_phone(page, axe, london_councils):
 
     # Staff and researchers sign in with their authenticator app too.
     _log_in_with_mfa(page, axe, researcher, totp_enrol(researcher))
+    # Researchers reach their export from the account menu.
+    page.get_by_role("button", name="Show navigation").click()
+    page.get_by_role("button", name="Your account").click()
+    expect(page.get_by_role("link", name="Evaluators' export")).to_have_attribute("href", "/training/research/")
     visit(page, axe, "/training/dashboard/")
     expect(page.get_by_role("heading", name="Confidence before and after")).to_be_visible()
     visit(page, axe, "/training/research/")

@@ -61,7 +61,7 @@ def test_champions_page_names_only_people_who_agreed_to_public_listing(client, c
     assert "Appointed (not named publicly)" in html
 
 
-def test_champions_page_shows_every_council_including_those_without_a_champion(
+def test_champions_page_lists_councils_with_a_champion_first_and_the_rest_compactly(
     client, london_councils, camden, django_assert_max_num_queries
 ):
     AppointmentFactory(member=member_at(camden, consent_public=True))
@@ -70,7 +70,20 @@ def test_champions_page_shows_every_council_including_those_without_a_champion(
     html = response.content.decode()
     for council in Council.objects.all():
         assert council.name.replace("&", "&amp;") in html
-    assert html.count("No champion or lead officer recorded yet.") == Council.objects.count() - 1
+    recorded, unrecorded = html.split("Councils with no champion recorded yet")
+    assert 'href="/councils/camden/"' in recorded
+    assert "/contact/?council=camden" not in html
+    # Every other council invites a message to the team, with the council filled in.
+    for council in Council.objects.exclude(pk=camden.pk):
+        assert f'href="/contact/?council={council.slug}"' in unrecorded
+    assert "No champion or lead officer recorded yet." not in html
+
+
+def test_contact_link_from_the_champions_page_fills_in_the_council(client, camden):
+    form = client.get("/contact/", {"council": "camden"}).context["form"]
+    assert form["council"].value() == camden.pk
+    assert "Camden" in form["message"].value()
+    assert client.get("/contact/", {"council": "nowhere"}).context["form"]["council"].value() is None
 
 
 def test_council_page_shows_members_count_and_champions(client, camden):

@@ -72,6 +72,16 @@ def test_session_page_invites_anonymous_visitors_to_log_in(client):
     assert "Book a place" not in content
 
 
+def test_session_page_tells_a_pending_member_what_happens_next_instead_of_offering_a_booking(client):
+    session = SessionFactory()
+    pending = MemberFactory(status=Member.Status.PENDING)
+    client.force_login(pending.user)
+    content = client.get(session.get_absolute_url()).content.decode()
+    assert "Book a place" not in content
+    assert reverse("training:session-book", args=[session.pk]) not in content
+    assert "Your membership is waiting for approval" in content
+
+
 def test_member_books_from_the_session_page(client):
     member = MemberFactory()
     session = SessionFactory(capacity=1)
