@@ -1,14 +1,12 @@
-import importlib
 import re
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import expect
 
 from members.models import Member
 from resources.models import CaseStudy, Download, Resource, Topic, Visibility
 from tests.browser.conftest import visit
-from tests.factories import PASSWORD, MemberFactory
+from tests.factories import PASSWORD, MemberFactory, service_area_topics
 from tests.resources import files
 from tests.resources.factories import ResourceFactory
 
@@ -18,8 +16,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def library(settings, tmp_path, transactional_db):
     settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-    if not Topic.objects.exists():  # transactional tests flush the migration's rows
-        importlib.import_module("resources.migrations.0002_service_area_topics").load(apps, None)
+    service_area_topics()  # transactional tests flush the migration's rows
     housing = Topic.objects.get(slug="housing")
     wanted = ResourceFactory(
         with_file=True,
