@@ -27,7 +27,8 @@ T = TypeVar("T")
 # <app>/attention.py: counts on the admin index that need staff attention
 # <app>/seeding.py: the app's step of `manage.py seed_scale`
 # <app>/membership.py: what the app ends when a membership ends
-PLUGIN_MODULES = ("privacy", "schedules", "calendar", "attention", "seeding", "membership")
+# <app>/door.py: today's door registers (network_portal.door_register)
+PLUGIN_MODULES = ("privacy", "schedules", "calendar", "attention", "seeding", "membership", "door")
 
 
 class Registry(Generic[T]):

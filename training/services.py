@@ -282,6 +282,39 @@ def booking_mark_attendance(*, booking_ids: Iterable[int], attended: str, now: d
         )
 
 
+def booking_add_walk_in(*, member: Member, session: Session, booked_by=None, now: datetime | None = None) -> Booking:
+    """Record an approved member who came without a confirmed place as attended
+    (the door register's walk-in). They are in the room, so capacity does not
+    apply, and no email is sent; a waiting-list booking is confirmed instead of
+    a second one being made."""
+    with transaction.atomic():
+        locked = _lock_session(session.pk)
+        now = now or timezone.now()
+        if member.status != Member.Status.APPROVED or not member.user.is_active:
+            raise BookingRefused(f"{member} is not an approved member, so cannot be added.", code="not-approved")
+        if locked.status == Session.Status.CANCELLED:
+            raise BookingRefused("This session was cancelled.", code="cancelled")
+        if locked.starts_at > now:
+            raise BookingRefused(ATTENDANCE_NOT_OPEN, code="not-started")
+        booking = locked.bookings.active().for_member(member).select_for_update().first()
+        if booking is not None and booking.status == Booking.Status.CONFIRMED:
+            raise BookingRefused(f"{member} is already on the register.", code="already-booked")
+        if booking is None:
+            booking = Booking(
+                session=locked, member=member, council_id=member.council_id, role=member.role, created_at=now,
+                booked_by=booked_by,
+            )  # fmt: skip
+        else:
+            booking.promoted_at = now
+        booking.status, booking.attended = Booking.Status.CONFIRMED, Booking.Attended.YES
+        booking.save()
+        caching.invalidate(caching.COVERAGE)
+    return booking
+
+
+ATTENDANCE_NOT_OPEN = "Attendance can be recorded once the session has started."
+
+
 def bookings_anonymise(*, ended_before: datetime, now: datetime | None = None) -> int:
     """Empty who attended and who booked on bookings of sessions that ended
     before `ended_before`. Returns how many bookings were anonymised.

@@ -116,6 +116,12 @@ ROUTES = {
     "meetings:feedback-summary": _r(
         lambda w: reverse("meetings:feedback-summary", args=[w.meeting.slug]), 302, 302, 302, 302, 200, 302
     ),
+    # The door register: staff only; marking and walk-ins are POSTs.
+    "meetings:door-register": _r(
+        lambda w: reverse("meetings:door-register", args=[w.meeting.slug]), 302, 302, 302, 302, 200, 302
+    ),
+    "meetings:door-mark": _r(lambda w: reverse("meetings:door-mark", args=[w.meeting.slug, 1]), *_all(405)),
+    "meetings:door-walk-in": _r(lambda w: reverse("meetings:door-walk-in", args=[w.meeting.slug]), *_all(405)),
     "meetings:calendar-regenerate": _r(lambda w: reverse("meetings:calendar-regenerate"), *_all(405)),
     "meetings:calendar-feed": _r(lambda w: reverse("meetings:calendar-feed", args=[w.feed.token]), *_all(200)),
     # Training
@@ -138,6 +144,11 @@ ROUTES = {
     "training:followup-link": _r(
         lambda w: reverse("training:followup-link", args=["3m", w.followup_token]), *_all(200)
     ),
+    "training:door-register": _r(
+        lambda w: reverse("training:door-register", args=[w.session.pk]), 302, 302, 302, 302, 200, 302
+    ),
+    "training:door-mark": _r(lambda w: reverse("training:door-mark", args=[w.session.pk, w.booking.pk]), *_all(405)),
+    "training:door-walk-in": _r(lambda w: reverse("training:door-walk-in", args=[w.session.pk]), *_all(405)),
     "training:coverage": _r(lambda w: reverse("training:coverage"), *_all(200)),
     "training:coverage-csv": _r(lambda w: reverse("training:coverage-csv"), *_all(200)),
     "training:dashboard": _r(lambda w: reverse("training:dashboard"), 302, 302, 302, 302, 200, 302),
