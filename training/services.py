@@ -5,6 +5,7 @@ read and written by one transaction at a time."""
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
@@ -17,14 +18,28 @@ from django.utils.formats import date_format
 
 from members.models import Member
 from network_portal import caching, event_changes, ics
-from network_portal.services import Attachment, notify
-from network_portal.signing import make_token
+from network_portal.services import Attachment, absolute_url, notify
+from network_portal.signing import InvalidLink, make_token, read_token
 
-from .models import Booking, Course, Feedback, FollowUp, ResearchExportLog, Session, audiences_admitting
+from .models import (
+    Booking,
+    Course,
+    Feedback,
+    FollowUp,
+    ResearchExportLog,
+    Session,
+    audiences_admitting,
+    duration_label,
+)
 
 logger = logging.getLogger(__name__)
 
 FEEDBACK_PURPOSE = "training-feedback"
+# Certificate codes never expire: a certificate records a past fact, and a
+# council may check it years later. The code names a booking, and the
+# verification page re-reads that booking, so a certificate stops verifying as
+# soon as the attendance is withdrawn or the record is anonymised or erased.
+CERTIFICATE_PURPOSE = "training-certificate"
 FOLLOWUP_OFFSETS = {
     FollowUp.Wave.THREE_MONTHS: relativedelta(months=3),
     FollowUp.Wave.SIX_MONTHS: relativedelta(months=6),
@@ -513,6 +528,56 @@ def feedback_check(booking: Booking) -> None:
 
 def _pick(answers: Mapping[str, object], fields: tuple[str, ...]) -> dict:
     return {name: answers[name] for name in fields if name in answers}
+
+
+# --- Certificates of attendance --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Everything a certificate states, and so everything its verification page shows."""
+
+    name: str
+    course: str
+    starts_at: datetime
+    duration: str
+    trainer: str
+    verify_url: str
+
+
+def certificate_for(booking: Booking) -> Certificate:
+    """The certificate for an attended booking; FeedbackRefused otherwise."""
+    member = booking.member
+    if booking.status != Booking.Status.CONFIRMED or booking.attended != Booking.Attended.YES or member is None:
+        raise FeedbackRefused(
+            "A certificate of attendance is given only for a session you attended. If you did attend, "
+            f"contact the Thrive LDN team at {settings.CONTACT_EMAIL}.",
+            code="not-attended",
+        )
+    session = booking.session
+    minutes = int((session.ends_at - session.starts_at).total_seconds() // 60)
+    token = make_token(obj=booking, purpose=CERTIFICATE_PURPOSE)
+    return Certificate(
+        name=str(member.user),
+        course=session.course.title,
+        starts_at=session.starts_at,
+        duration=duration_label(minutes),
+        trainer=session.course.trainer,
+        verify_url=absolute_url(reverse("training:certificate-verify", kwargs={"token": token})),
+    )
+
+
+def certificate_verify(token: str) -> Certificate:
+    """The certificate a code names, or InvalidLink: a tampered code, or one
+    whose attendance no longer stands (withdrawn, anonymised, account erased)."""
+    bookings = Booking.objects.select_related("session__course", "member__user")
+    booking = read_token(token, purpose=CERTIFICATE_PURPOSE, queryset=bookings, max_age=None)
+    if booking.member is None or not booking.member.user.is_active:
+        raise InvalidLink
+    try:
+        return certificate_for(booking)
+    except FeedbackRefused as exc:
+        raise InvalidLink from exc
 
 
 # --- Research export ------------------------------------------------------

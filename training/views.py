@@ -143,6 +143,25 @@ def followup_logged_in(request, pk, wave):
     return _followup_page(request, get_object_or_404(_bookings_for_forms(), pk=pk, member__user=request.user), wave)
 
 
+@login_required
+def certificate(request, pk):
+    booking = get_object_or_404(_bookings_for_forms(), pk=pk, member__user=request.user)
+    try:
+        certificate = services.certificate_for(booking)
+    except services.FeedbackRefused as refusal:
+        return render(request, "training/refused.html", {"message": refusal.message}, status=403)
+    return render(request, "training/certificate.html", {"certificate": certificate})
+
+
+def certificate_verify(request, token):
+    try:
+        certificate = services.certificate_verify(token)
+    except InvalidLink:
+        # The same status as every other invalid signed link (network_portal.signing).
+        return render(request, "training/certificate_invalid.html", status=400)
+    return render(request, "training/certificate_verify.html", {"certificate": certificate})
+
+
 @public_page
 def coverage(request):
     rows = reports.council_coverage()

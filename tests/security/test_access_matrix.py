@@ -138,6 +138,13 @@ ROUTES = {
     "training:followup": _r(
         lambda w: reverse("training:followup", args=[w.past_booking.pk, "3m"]), LOGIN, 404, 200, 404, 404, 404
     ),
+    # The owner's certificate; the verification address is public.
+    "training:certificate": _r(
+        lambda w: reverse("training:certificate", args=[w.past_booking.pk]), LOGIN, 404, 200, 404, 404, 404
+    ),
+    "training:certificate-verify": _r(
+        lambda w: reverse("training:certificate-verify", args=[w.certificate_token]), *_all(200)
+    ),
     "training:feedback-link": _r(
         lambda w: reverse("training:feedback-link", args=[w.training_feedback_token]), *_all(200)
     ),
@@ -238,6 +245,7 @@ class World:
         )
         self.training_feedback_token = make_token(obj=self.past_booking, purpose=training_services.FEEDBACK_PURPOSE)
         self.followup_token = make_token(obj=self.past_booking, purpose=training_services.followup_purpose("3m"))
+        self.certificate_token = make_token(obj=self.past_booking, purpose=training_services.CERTIFICATE_PURPOSE)
 
         reconfirmation = Reconfirmation.objects.create(
             member=self.owner, requested_at=timezone.now(), deadline=timezone.now() + timezone.timedelta(days=28)
