@@ -101,6 +101,7 @@ class AuditEvent(models.Model):
         RESEARCH_EXPORT = "research_export", "Research export downloaded"
         REGISTER_EXPORT = "register_export", "Register exported (CSV)"
         MEMBER_VIEW = "member_view", "Member record viewed in admin"
+        MESSAGE_SEND = "message_send", "Message sent to members"
 
     # The email is copied so that deleting a staff account keeps its trail readable.
     actor = models.ForeignKey(

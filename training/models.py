@@ -52,7 +52,7 @@ class Course(models.Model):
 
 
 def duration_label(total_minutes: int) -> str:
-    """ "2 hours 30 minutes" for 150."""
+    """Say 150 minutes as "2 hours 30 minutes"."""
     hours, minutes = divmod(total_minutes, 60)
     parts = []
     if hours:

@@ -100,6 +100,9 @@ ROUTES = {
     "members:council-detail": _r(lambda w: reverse("members:council-detail", args=["camden"]), *_all(200)),
     "members:reconfirm": _r(lambda w: reverse("members:reconfirm", args=[w.reconfirm_token]), *_all(200)),
     "members:contact": _r(lambda w: reverse("members:contact"), *_all(200)),
+    "members:news-unsubscribe": _r(
+        lambda w: reverse("members:news-unsubscribe", args=[w.news_unsubscribe_token]), *_all(200)
+    ),
     # Meetings
     "meetings:list": _r(lambda w: reverse("meetings:list"), *_all(200)),
     "meetings:feedback": _r(lambda w: reverse("meetings:feedback", args=[w.meeting_feedback_token]), *_all(200)),
@@ -255,6 +258,7 @@ class World:
         self.resource = ResourceFactory(visibility=Resource.Visibility.MEMBERS)
         self.update = UpdateFactory()
         self.unsubscribe_token = make_token(obj=self.owner, purpose=resource_services.DIGEST_UNSUBSCRIBE_PURPOSE)
+        self.news_unsubscribe_token = make_token(obj=self.owner, purpose=member_services.NEWS_UNSUBSCRIBE_PURPOSE)
         stored = uploads.store_bytes(files.pdf("Case"), display_name="case.pdf", folder="casestudies")
         self.case_study = CaseStudyFactory(
             submitter=self.owner.user, council=self.owner.council, file=stored.name, file_name=stored.display_name
