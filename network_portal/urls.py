@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accessibility/", views.accessibility, name="accessibility"),
     path("privacy/", views.privacy, name="privacy"),
+    path("staff/door-registers/", views.door_registers_today, name="door-registers-today"),
     path("accounts/", include("allauth.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
     # Each app's urls.py spells out its full paths (/meetings/..., /calendar/..., /updates/...).

@@ -191,7 +191,6 @@ def dashboard(request):
         "followups": reports.followup_outcomes(),
         "confidence": confidence,
         "headline": headline,
-        "door_registers": door_register.today(),
     }
     context["area_rows"] = [
         (value, label, [wave.by_area[value] for wave in context["followups"]])

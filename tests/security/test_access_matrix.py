@@ -61,6 +61,7 @@ ROUTES = {
     "healthz": _r(lambda w: "/healthz", *_all(200)),
     "accessibility": _r(lambda w: "/accessibility/", *_all(200)),
     "privacy": _r(lambda w: "/privacy/", *_all(200)),
+    "door-registers-today": _r(lambda w: reverse("door-registers-today"), 302, 302, 302, 302, 200, 302),
     # allauth: the entrance pages send signed-in people on; the account pages need a login.
     "account_login": _r(lambda w: reverse("account_login"), 200, 302, 302, 302, 302, 302),
     "account_logout": _r(lambda w: reverse("account_logout"), 302, 200, 200, 200, 200, 200),

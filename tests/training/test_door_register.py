@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from members.models import Member
 from tests.factories import MemberFactory, UserFactory
+from tests.meetings.factories import MeetingFactory
 from tests.training.factories import BookingFactory, SessionFactory
 from training.models import Booking
 
@@ -134,7 +135,15 @@ def test_members_cannot_open_or_post_to_the_register(client):
     assert booking.attended == Booking.Attended.UNKNOWN
 
 
-def test_staff_dashboard_links_to_todays_registers(staff_client):
+def test_staff_dashboard_and_admin_link_to_todays_registers_of_sessions_and_meetings(staff_client):
     session = _started_session()
-    response = staff_client.get(reverse("training:dashboard"))
-    assert reverse("training:door-register", args=[session.pk]) in response.content.decode()
+    day = timedelta(days=1)
+    tomorrow = SessionFactory(starts_at=session.starts_at + day, ends_at=session.ends_at + day)
+    meeting = MeetingFactory(starts_at=session.starts_at, ends_at=session.ends_at)
+    today_url = reverse("door-registers-today")
+    assert today_url in staff_client.get(reverse("training:dashboard")).content.decode()
+    assert today_url in staff_client.get(reverse("admin:index")).content.decode()
+    page = staff_client.get(today_url).content.decode()
+    assert reverse("training:door-register", args=[session.pk]) in page
+    assert reverse("meetings:door-register", args=[meeting.slug]) in page
+    assert reverse("training:door-register", args=[tomorrow.pk]) not in page
