@@ -241,3 +241,23 @@ def test_admin_form_saves_a_session_audience_and_opens_the_preview(staff_client)
     message = Message.objects.get()
     assert (message.audience, message.audience_object_id) == ("training.session", session.pk)
     assert response["Location"] == reverse("admin:members_message_preview", args=[message.pk])
+
+
+@pytest.mark.worker
+def test_a_real_worker_fans_out_and_each_member_gets_the_message_once_over_smtp(celery_worker_process, camden):
+    from tests.network_portal.smtp import SmtpSink
+
+    staff = UserFactory(is_staff=True)
+    members = [MemberFactory(council=camden, consent_digest=True) for _ in range(25)]
+    MemberFactory(council=camden, consent_digest=False)
+    message = _message(camden)
+    with SmtpSink() as sink:
+        celery_worker_process(EMAIL_URL=sink.url)
+        assert services.message_send(message_id=message.pk, sent_by=staff) == 25  # commits: the task is published
+        received = sink.wait_for(25)
+        assert sorted(email["To"] for email in received) == sorted(member.user.email for member in members)
+        assert all(email["Subject"] == message.subject for email in received)
+        assert all(email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for email in received)
+        assert set(sink.outbox_ids().values()) == {1}
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
