@@ -261,3 +261,16 @@ def test_a_real_worker_fans_out_and_each_member_gets_the_message_once_over_smtp(
         assert set(sink.outbox_ids().values()) == {1}
     message.refresh_from_db()
     assert message.status == Message.Status.SENT
+
+
+def test_a_sent_message_is_read_only_in_the_admin(camden, staff, staff_client, django_capture_on_commit_callbacks):
+    MemberFactory(council=camden, consent_digest=True)
+    message = _message(camden)
+    _send_and_deliver(message, staff, django_capture_on_commit_callbacks)
+    url = reverse("admin:members_message_change", args=[message.pk])
+    page = staff_client.get(url)
+    assert page.status_code == 200
+    assert 'name="subject"' not in page.content.decode()
+    staff_client.post(url, {"subject": "Changed", "body": "Changed", "kind": "news", "audience_choice": "everyone"})
+    message.refresh_from_db()
+    assert message.subject == "An extra training date"
