@@ -149,8 +149,9 @@ class MeetingAdmin(admin.ModelAdmin):
         if obj.pk is None:
             return "–"
         return format_html(
-            '<a href="{}">Meeting page</a> · <a href="{}">Feedback summary</a>',
+            '<a href="{}">Meeting page</a> · <a href="{}">Door register</a> · <a href="{}">Feedback summary</a>',
             obj.get_absolute_url(),
+            reverse("meetings:door-register", kwargs={"slug": obj.slug}),
             reverse("meetings:feedback-summary", kwargs={"slug": obj.slug}),
         )
 

@@ -268,6 +268,31 @@ def registration_mark_attendance(*, registration_ids, attendance: str) -> int:
         return Registration.objects.registered().filter(pk__in=registration_ids).update(attendance=attendance)
 
 
+def registration_add_walk_in(*, meeting_id: int, user, now=None) -> Registration:
+    """Record an approved member who came without registering as attended (the
+    door register's walk-in). They are in the room, so seat limits do not apply
+    and nothing is emailed; a waiting-list registration is moved onto the list."""
+    if not is_approved_member(user) or getattr(user, "member", None) is None:
+        raise RegistrationRefused(f"{user} is not an approved member, so cannot be added.")
+    with transaction.atomic():
+        meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
+        now = now or timezone.now()
+        if meeting.status != Meeting.Status.PUBLISHED:
+            raise RegistrationRefused("Walk-ins can be added only to a published meeting that is going ahead.")
+        if timezone.localdate(meeting.starts_at) > timezone.localdate(now):
+            raise RegistrationRefused("Walk-ins can be added from the day of the meeting.")
+        registration = meeting.registrations.active().select_for_update().filter(user=user).first()
+        if registration is not None and registration.is_registered:
+            raise RegistrationRefused(f"{user} is already on the register.")
+        if registration is None:
+            mode = Registration.Mode.IN_PERSON if meeting.has_in_person else Registration.Mode.ONLINE
+            registration = Registration(meeting=meeting, user=user, mode=mode, created_at=now)
+        registration.status = Registration.Status.REGISTERED
+        registration.attendance = Registration.Attendance.ATTENDED
+        registration.save()
+    return registration
+
+
 def registration_waitlist_position(*, registration: Registration) -> int | None:
     if not registration.is_waitlisted:
         return None

@@ -3,19 +3,21 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required, is_approved_member, membership_refused
-from network_portal import uploads
+from members.models import Member
+from network_portal import door_register, uploads
 from network_portal.http_caching import public_page
 from network_portal.ics import ics_response
 from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
-from . import calendar, services
+from . import calendar, door, services
 from .forms import FeedbackForm, RegistrationForm
 from .models import Action, CalendarFeed, Feedback, Meeting, Paper, Registration
 
@@ -127,6 +129,61 @@ def feedback(request, token):
             return redirect(registration.meeting)
         return redirect("meetings:feedback", token=token)
     return render(request, "meetings/feedback.html", {"meeting": registration.meeting, "form": form})
+
+
+@staff_member_required
+def door_register_page(request, slug):
+    meeting = get_object_or_404(Meeting, slug=slug)
+    query = request.GET.get("q", "").strip()[:100]
+    context = door_register.page_context(
+        title=meeting.title,
+        when=meeting.starts_at,
+        people=door.people(meeting),
+        query=query,
+        candidates=door.candidates(meeting, query),
+        mark_url=lambda registration_pk: reverse("meetings:door-mark", args=[meeting.slug, registration_pk]),
+        walk_in_url=reverse("meetings:door-walk-in", args=[meeting.slug]),
+        note="This meeting was cancelled." if meeting.is_cancelled else "",
+    )
+    return render(request, "network_portal/door_register.html", context)
+
+
+@require_POST
+@staff_member_required
+def door_mark(request, slug, registration_pk):
+    registration = get_object_or_404(
+        Registration.objects.registered().select_related("user"), pk=registration_pk, meeting__slug=slug
+    )
+    form = door_register.MarkForm(request.POST)
+    register_url = reverse("meetings:door-register", args=[slug])
+    if not form.is_valid():
+        return door_register.back_to_register(request, register_url, message="Choose attended or no-show.", error=True)
+    state = form.cleaned_data["state"]
+    services.registration_mark_attendance(registration_ids=[registration.pk], attendance=door.ATTENDANCE_VALUES[state])
+    return door_register.back_to_register(
+        request, register_url, query=form.cleaned_data["q"], anchor=f"person-{registration.pk}",
+        message=f"{registration.user}: {door_register.STATE_LABELS[state].lower()}.",
+    )  # fmt: skip
+
+
+@require_POST
+@staff_member_required
+def door_walk_in(request, slug):
+    meeting = get_object_or_404(Meeting, slug=slug)
+    form = door_register.WalkInForm(request.POST)
+    if not form.is_valid():
+        raise Http404("No such member.")
+    approved = Member.objects.approved().active().select_related("user")
+    member = get_object_or_404(approved, pk=form.cleaned_data["member"])
+    register_url = reverse("meetings:door-register", args=[slug])
+    try:
+        registration = services.registration_add_walk_in(meeting_id=meeting.pk, user=member.user)
+    except services.RegistrationRefused as refusal:
+        return door_register.back_to_register(request, register_url, query=form.cleaned_data["q"],
+                                              message=refusal.message, error=True)  # fmt: skip
+    return door_register.back_to_register(
+        request, register_url, anchor=f"person-{registration.pk}", message=f"{member} added as a walk-in: attended."
+    )
 
 
 @staff_member_required

@@ -2,16 +2,19 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 
 from network_portal import audit, caching, invitations, privileges
 from network_portal.csv_export import csv_response
+from network_portal.markdown import render_markdown
 
 from . import services
-from .forms import RejectForm
+from .forms import MessageForm, RejectForm
 from .models import (
     Appointment,
     ConsentRecord,
@@ -19,6 +22,7 @@ from .models import (
     Council,
     DataExport,
     Member,
+    Message,
     Reconfirmation,
     Topic,
     User,
@@ -390,3 +394,93 @@ class TopicAdmin(admin.ModelAdmin):
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    form = MessageForm
+    list_display = ["subject", "kind", "status", "recipient_count", "created_at", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["subject"]
+    filter_horizontal = ["councils"]
+    change_form_template = "members/admin/message_change_form.html"
+
+    def get_readonly_fields(self, request, obj=None):
+        # A message that has gone out is a record: it cannot be changed.
+        if obj is not None and obj.status != Message.Status.DRAFT:
+            return ["subject", "body", "kind", "audience", "audience_object_id", "councils", "roles",
+                    "champions_only", "status", "recipient_count", "sent_by", "queued_at", "sent_at"]  # fmt: skip
+        return []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and obj.status != Message.Status.DRAFT:
+            kwargs["fields"] = []
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.status != Message.Status.DRAFT:
+            return self.get_readonly_fields(request, obj)
+        return super().get_fields(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return redirect("admin:members_message_preview", obj.pk)
+
+    def response_change(self, request, obj):
+        return redirect("admin:members_message_preview", obj.pk)
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or obj.status == Message.Status.DRAFT
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [path("<int:pk>/preview/", preview, name="members_message_preview"), *super().get_urls()]
+
+    def preview_view(self, request, pk):
+        """The exact recipient count and the rendered message; send a test, or send."""
+        message = get_object_or_404(Message, pk=pk)
+        if not self.has_change_permission(request, message):
+            raise PermissionDenied
+        count = services.message_recipients(message).count()
+        if request.method == "POST":
+            response = self._preview_post(request, message, count)
+            if response is not None:
+                return response
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Preview: {message.subject}",
+            "message": message,
+            "body_html": render_markdown(message.body),
+            "count": count,
+            "audience": services.message_audience_label(message),
+        }
+        return TemplateResponse(request, "members/admin/message_preview.html", context)
+
+    def _preview_post(self, request, message, count):
+        if request.POST.get("action") == "test":
+            services.message_send_test(message=message, to_user=request.user)
+            messages.success(request, f"A test copy is on its way to {request.user.email}.")
+            return redirect("admin:members_message_preview", message.pk)
+        if request.POST.get("action") != "send":
+            return None
+        if request.POST.get("expected_count") != str(count):
+            messages.warning(request, f"The audience has changed: it is now {count}. Check the preview and send again.")
+            return None
+        try:
+            sent = services.message_send(message_id=message.pk, sent_by=request.user)
+        except services.MessageRefused as refusal:
+            messages.error(request, refusal.message)
+            return None
+        audit.audit_record(
+            action=audit.Action.MESSAGE_SEND,
+            row_count=sent,
+            detail=f"Message {message.pk} “{message.subject}” to {services.message_audience_label(message)}",
+            **audit.request_facts(request),
+        )
+        messages.success(request, f"Sending to {sent} people. The emails go out in the background.")
+        return redirect(reverse("admin:members_message_changelist"))

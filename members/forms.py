@@ -3,9 +3,9 @@ from django import forms
 from django.db import transaction
 from django.db.models import Q
 
-from . import services
+from . import audiences, services
 from .consents import SIGNUP_KINDS, WORDINGS
-from .models import ContactEnquiry, Council, Member, Topic
+from .models import ContactEnquiry, Council, Member, Message, Topic
 
 JOIN_ROLES = [(Member.Role.COUNCILLOR, "Councillor"), (Member.Role.OFFICER, "Council officer")]
 
@@ -254,3 +254,60 @@ class RejectForm(forms.Form):
 
 class ReconfirmForm(forms.Form):
     answer = forms.ChoiceField(choices=[("yes", "I still serve"), ("no", "I no longer serve")])
+
+
+class MessageForm(forms.ModelForm):
+    """Staff write a message and choose its audience in one list: groups of
+    approved members, or the people booked on one session or meeting."""
+
+    audience_choice = forms.ChoiceField(label="Send to")
+    roles = forms.MultipleChoiceField(
+        choices=Member.Role.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked for every role.",
+    )  # fmt: skip
+
+    class Meta:
+        model = Message
+        fields = ["subject", "body", "kind", "audience_choice", "councils", "roles", "champions_only"]
+        widgets = {"kind": forms.RadioSelect}
+        help_texts = {"councils": "For “approved members of the chosen councils…”. Leave empty for every council."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups = [
+            (
+                "Approved members",
+                [
+                    (Message.EVERYONE, "Everyone approved"),
+                    (Message.CHOSEN, "Approved members of the chosen councils, roles or champions (below)"),
+                ],
+            )
+        ]
+        for audience in audiences.registered():
+            groups.append((audience.label, [(f"{audience.key}:{pk}", label) for pk, label in audience.options()]))
+        self.fields["audience_choice"].choices = groups
+        instance = self.instance
+        if instance.audience_object_id is not None:
+            self.initial["audience_choice"] = f"{instance.audience}:{instance.audience_object_id}"
+        else:
+            self.initial["audience_choice"] = instance.audience
+
+    def clean(self):
+        data = super().clean()
+        choice = data.get("audience_choice", "")
+        key, _, object_id = choice.partition(":")
+        booked = bool(object_id)
+        if data.get("kind") == Message.Kind.ESSENTIAL and not booked:
+            self.add_error(
+                "kind",
+                "Essential messages are only about something people booked: send to a session's bookings or a "
+                "meeting's registrations, or send this as news.",
+            )
+        chosen = data.get("councils") or data.get("roles") or data.get("champions_only")
+        if key == Message.CHOSEN and not chosen:
+            self.add_error("audience_choice", "Choose at least one council, role or champions, or send to everyone.")
+        if key != Message.CHOSEN and chosen:
+            self.add_error("audience_choice", "Councils, roles and champions apply only to “approved members of…”.")
+        self.instance.audience = key
+        self.instance.audience_object_id = int(object_id) if booked else None
+        return data

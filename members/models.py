@@ -426,3 +426,58 @@ class ContactEnquiry(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:members_contactenquiry_change", args=[self.pk])
+
+
+class Message(models.Model):
+    """An email from staff to an audience of members, written and sent from the admin."""
+
+    class Kind(models.TextChoices):
+        NEWS = "news", "News: only to members who agreed to partner updates, with an unsubscribe link"
+        ESSENTIAL = "essential", "Essential: about something the person booked or registered for"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+
+    # Audiences of approved members; anything else is a key in members.audiences.
+    EVERYONE = "everyone"
+    CHOSEN = "members"
+
+    subject = models.CharField(max_length=200)
+    body = models.TextField(help_text="Markdown: **bold**, *italic*, [links](https://example.org), lists.")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NEWS)
+    audience = models.CharField(max_length=60, default=EVERYONE)
+    audience_object_id = models.PositiveIntegerField(null=True, blank=True)
+    councils = models.ManyToManyField(Council, blank=True, related_name="+")
+    roles = models.JSONField(default=list, blank=True)
+    champions_only = models.BooleanField("only current member champions", default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    recipient_count = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    sent_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Essential mail is about a booking or registration, so only for those audiences.
+            models.CheckConstraint(
+                condition=Q(kind="news") | Q(audience_object_id__isnull=False), name="message_essential_has_booking"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(queued_at__isnull=False), name="message_sending_has_queued_at"
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    def get_absolute_url(self):
+        return reverse("admin:members_message_change", args=[self.pk])
+
+    @property
+    def is_news(self) -> bool:
+        return self.kind == self.Kind.NEWS

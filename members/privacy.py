@@ -447,3 +447,28 @@ retention_rules.register(
         apply=_delete_unreviewed,
     )
 )
+register(
+    PersonalData(
+        # Written by staff to many members: about nobody in particular. The
+        # staff author's link goes (SET_NULL) when that login is deleted.
+        model="members.Message",
+        owner=None,
+        kept=(
+            "subject",
+            "body",
+            "kind",
+            "audience",
+            "audience_object_id",
+            "councils",
+            "roles",
+            "champions_only",
+            "status",
+            "recipient_count",
+            "created_by",
+            "sent_by",
+            "created_at",
+            "queued_at",
+            "sent_at",
+        ),
+    )  # fmt: skip
+)

@@ -10,13 +10,25 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from network_portal.markdown import render_markdown
 from network_portal.outbox import OutboxEmail, notify, outbox_skip_pending
 from network_portal.privacy import ERASED_DOMAIN
 from network_portal.signing import make_token
+from network_portal.urls_util import absolute_url
 
-from . import membership_end, privacy
+from . import audiences, membership_end, privacy
 from .consents import SIGNUP_KINDS, WORDINGS
-from .models import ConsentRecord, ContactEnquiry, Council, DataExport, Member, Reconfirmation, User
+from .models import (
+    Appointment,
+    ConsentRecord,
+    ContactEnquiry,
+    Council,
+    DataExport,
+    Member,
+    Message,
+    Reconfirmation,
+    User,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -446,3 +458,169 @@ def former_members_erase(*, left_before: datetime) -> int:
         member_erase(user=member.user)
         erased += 1
     return erased
+
+
+# --- Messages from staff ---------------------------------------------------------
+
+NEWS_UNSUBSCRIBE_PURPOSE = "members.news-unsubscribe"
+# Recipients written to the outbox per transaction: a crash mid-send loses at
+# most one chunk's progress, and the dedupe key makes the rerun skip the rest.
+MESSAGE_CHUNK = 500
+
+
+class MessageRefused(Exception):
+    """A send the rules do not allow; the message is for staff."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def message_recipients(message: Message):
+    """The members this message reaches now: approved, active, in the audience,
+    and for news, agreed to partner updates."""
+    members = Member.objects.approved().active()
+    if message.audience == Message.CHOSEN:
+        members = _chosen_members(members, message)
+    elif message.audience != Message.EVERYONE:
+        audience = audiences.get(message.audience)
+        if audience is None or message.audience_object_id is None:
+            return Member.objects.none()
+        members = members.filter(pk__in=audience.members(message.audience_object_id).values("pk"))
+    if message.is_news:
+        members = members.filter(consent_digest=True)
+    return members
+
+
+def _chosen_members(members, message: Message):
+    councils = list(message.councils.values_list("pk", flat=True))
+    if councils:
+        members = members.filter(council_id__in=councils)
+    if message.roles:
+        members = members.filter(role__in=message.roles)
+    if message.champions_only:
+        current = Appointment.objects.current().filter(role=Appointment.Role.CHAMPION)
+        members = members.filter(pk__in=current.values("member_id"))
+    return members
+
+
+def message_audience_label(message: Message) -> str:
+    """The audience in words, for the preview and the audit log."""
+    if message.audience == Message.EVERYONE:
+        label = "everyone approved"
+    elif message.audience == Message.CHOSEN:
+        parts = [", ".join(c.name for c in message.councils.all()) or "all councils"]
+        if message.roles:
+            parts.append(", ".join(Member.Role(role).label.lower() + "s" for role in message.roles))
+        if message.champions_only:
+            parts.append("member champions only")
+        label = "approved members: " + "; ".join(parts)
+    else:
+        audience = audiences.get(message.audience)
+        label = audience.describe(message.audience_object_id) if audience else f"unknown audience {message.audience}"
+    return f"{label} ({'news, with consent' if message.is_news else 'essential'})"
+
+
+def message_send(*, message_id: int, sent_by: User, now: datetime | None = None) -> int:
+    """Start sending: fix the count, mark the message as sending and hand the
+    fan-out to one background task. Returns the recipient count.
+
+    The request never writes the outbox rows itself; message_deliver does."""
+    from .tasks import message_deliver_task
+
+    with transaction.atomic():
+        message = Message.objects.select_for_update().get(pk=message_id)
+        if message.status != Message.Status.DRAFT:
+            raise MessageRefused("This message has already been sent.")
+        count = message_recipients(message).count()
+        if count == 0:
+            raise MessageRefused("No one is in this audience, so the message cannot be sent.")
+        message.status, message.sent_by = Message.Status.SENDING, sent_by
+        message.queued_at, message.recipient_count = now or timezone.now(), count
+        message.save(update_fields=["status", "sent_by", "queued_at", "recipient_count"])
+        transaction.on_commit(lambda: message_deliver_task.delay(message_id), robust=True)
+    return count
+
+
+def message_deliver(*, message_id: int) -> int:
+    """Write one outbox email per recipient, a chunk per transaction. Safe to
+    run again: each recipient's dedupe key is written once. Returns rows written."""
+    message = Message.objects.get(pk=message_id)
+    if message.status != Message.Status.SENDING:
+        # A draft was never sent; a sent message is finished, and members who
+        # joined the audience since must not get it later from a stray rerun.
+        return 0
+    body_html = render_markdown(message.body)
+    ids = list(message_recipients(message).order_by("pk").values_list("pk", flat=True))
+    queued = 0
+    for start in range(0, len(ids), MESSAGE_CHUNK):
+        queued += _message_deliver_chunk(message, body_html, ids[start : start + MESSAGE_CHUNK])
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).exclude(status=Message.Status.SENT).update(
+            status=Message.Status.SENT, sent_at=timezone.now()
+        )
+    logger.info("Message %s: %s email(s) queued", message.pk, queued)
+    return queued
+
+
+def _message_deliver_chunk(message: Message, body_html: str, member_ids: list[int]) -> int:
+    with transaction.atomic():
+        # Re-read inside the transaction: a member may have opted out of news
+        # or left since the list was read.
+        members = message_recipients(message).filter(pk__in=member_ids).select_related("user")
+        keys = {member.pk: message_dedupe_key(message, member.user_id) for member in members}
+        done = set(OutboxEmail.objects.filter(dedupe_key__in=keys.values()).values_list("dedupe_key", flat=True))
+        queued = 0
+        for member in members:
+            if keys[member.pk] not in done:
+                queued += _message_queue(message, body_html, member.user, keys[member.pk], member=member)
+    return queued
+
+
+def message_dedupe_key(message: Message, user_id: int) -> str:
+    return f"message:{message.pk}:user:{user_id}"
+
+
+def message_send_test(*, message: Message, to_user: User) -> None:
+    """Email the message to the staff member previewing it. Any number of tests may be sent."""
+    with transaction.atomic():
+        key = f"message:{message.pk}:test:{to_user.pk}:{timezone.now().timestamp()}"
+        _message_queue(message, render_markdown(message.body), to_user, key, test=True)
+
+
+def _message_queue(message, body_html, user, dedupe_key, *, member=None, test=False) -> int:
+    unsubscribe = ""
+    if message.is_news and member is not None:
+        unsubscribe = news_unsubscribe_url(member=member)
+    if message.is_news:
+        reason = "You get this email because you agreed to hear news from the network and its partners."
+    else:
+        reason = "You get this email because it is about something you booked or registered for."
+    row = notify(
+        template="message",
+        to_email=user.email,
+        kind="message-test" if test else f"message-{message.kind}",
+        dedupe_key=dedupe_key,
+        user=user,
+        context={"message": message, "body_html": body_html, "test": test, "reason": reason},
+        list_unsubscribe_url=unsubscribe,
+        # Thousands at once: the bulk lane, so account emails never wait behind them.
+        # A test goes to the one member of staff waiting for it.
+        lane=OutboxEmail.Lane.ACCOUNT if test else OutboxEmail.Lane.BULK,
+    )
+    return int(row is not None)
+
+
+def news_unsubscribe_url(*, member: Member) -> str:
+    token = make_token(obj=member, purpose=NEWS_UNSUBSCRIBE_PURPOSE)
+    return absolute_url(reverse("members:news-unsubscribe", kwargs={"token": token}))
+
+
+def member_news_unsubscribe(*, member: Member) -> bool:
+    """Withdraw consent to news and partner updates. False if already withdrawn."""
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        if not member.consent_digest:
+            return False
+        consent_set(member=member, kind="digest", granted=False, wording_version=WORDINGS["digest"].version)
+    return True

@@ -16,4 +16,5 @@ urlpatterns = [
     path("councils/<slug:slug>/", views.council_detail, name="council-detail"),
     path("still-serving/<str:token>/", views.reconfirm, name="reconfirm"),
     path("contact/", views.contact, name="contact"),
+    path("news/unsubscribe/<str:token>/", views.news_unsubscribe, name="news-unsubscribe"),
 ]

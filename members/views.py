@@ -1,4 +1,5 @@
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
 
 from network_portal.client_address import client_address
 from network_portal.http_caching import public_page
@@ -22,6 +24,9 @@ from .access import approved_member_required, is_approved_member
 from .consents import WORDINGS
 from .forms import ConsentForm, ContactForm, DeleteAccountForm, DirectoryFilterForm, ProfileForm, ReconfirmForm
 from .models import Appointment, Council, Member, Reconfirmation
+
+# News goes out only to members who agreed to it, so the unsubscribe link may live long.
+NEWS_UNSUBSCRIBE_MAX_AGE = timedelta(days=400)
 
 TRAINING_COVERAGE_TEMPLATE = "training/_council_coverage.html"
 
@@ -206,3 +211,21 @@ def _contact_rate_limited(request) -> bool:
         cache.set(key, 1, timeout=3600)
         count = 1
     return count > settings.MEMBERS_CONTACT_RATE_LIMIT
+
+
+@csrf_exempt  # one-click unsubscribe (RFC 8058) POSTs without a CSRF token; the signed link is the proof
+@require_http_methods(["GET", "POST"])
+def news_unsubscribe(request, token):
+    try:
+        member = read_token(
+            token,
+            purpose=services.NEWS_UNSUBSCRIBE_PURPOSE,
+            queryset=Member.objects.select_related("user"),
+            max_age=NEWS_UNSUBSCRIBE_MAX_AGE,
+        )
+    except InvalidLink:
+        return invalid_link_response(request)
+    done = request.method == "POST"
+    if done:
+        services.member_news_unsubscribe(member=member)
+    return render(request, "members/news_unsubscribe.html", {"member": member, "done": done})

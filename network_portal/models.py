@@ -28,6 +28,7 @@ class AuditEvent(models.Model):
         REGISTER_EXPORT = "register_export", "Register exported (CSV)"
         MEMBER_VIEW = "member_view", "Member record viewed in admin"
         OUTBOX_VIEW = "outbox_view", "Outbox email viewed in admin"
+        MESSAGE_SEND = "message_send", "Message sent to members"
 
     # The email is copied so that deleting a staff account keeps its trail readable.
     actor = models.ForeignKey(

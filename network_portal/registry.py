@@ -27,7 +27,9 @@ T = TypeVar("T")
 # <app>/attention.py: counts on the admin index that need staff attention
 # <app>/seeding.py: the app's step of `manage.py seed_scale`
 # <app>/membership.py: what the app ends when a membership ends
-PLUGIN_MODULES = ("privacy", "schedules", "calendar", "attention", "seeding", "membership")
+# <app>/door.py: today's door registers (network_portal.door_register)
+# <app>/audiences.py: who staff messages can go to (the bottom app holds that registry)
+PLUGIN_MODULES = ("privacy", "schedules", "calendar", "attention", "seeding", "membership", "door", "audiences")
 
 
 class Registry(Generic[T]):

@@ -23,8 +23,8 @@ def make_token(*, obj: models.Model, purpose: str) -> str:
     return signing.dumps({"model": obj._meta.label_lower, "pk": obj.pk}, salt=_salt(purpose), compress=True)
 
 
-def read_token(token: str, *, purpose: str, queryset: models.QuerySet, max_age: timedelta = MAX_AGE):
-    """Return the object the token names, or raise InvalidLink."""
+def read_token(token: str, *, purpose: str, queryset: models.QuerySet, max_age: timedelta | None = MAX_AGE):
+    """Return the object the token names, or raise InvalidLink. max_age=None: the token never expires."""
     try:
         data = signing.loads(token, salt=_salt(purpose), max_age=max_age)
     except signing.BadSignature as exc:  # includes SignatureExpired

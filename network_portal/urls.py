@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/2fa/totp/activate/", mfa_views.activate_totp, name="mfa_activate_totp"),
     path("accounts/invitation/<str:token>/", mfa_views.invitation_open, name="mfa-invitation"),
     path("accounts/2fa/setup-needed/", mfa_views.setup_needed, name="mfa-setup-needed"),
+    path("staff/door-registers/", views.door_registers_today, name="door-registers-today"),
     path("accounts/", include("allauth.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
     # Each app's urls.py spells out its full paths (/meetings/..., /calendar/..., /updates/...).

@@ -2,11 +2,13 @@ import logging
 
 import redis
 from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
+from . import door_register
 from .http_caching import public_page
 from .outbox.services import outbox_backlog
 
@@ -77,3 +79,9 @@ def error_403(request, exception=None):
 
 def error_404(request, exception=None):
     return render(request, "404.html", status=404)
+
+
+@staff_member_required
+def door_registers_today(request):
+    """Today's sessions and meetings, each linking to its door register."""
+    return render(request, "network_portal/door_registers_today.html", {"events": door_register.today()})

@@ -49,13 +49,18 @@ class Course(models.Model):
 
     @property
     def duration_label(self) -> str:
-        hours, minutes = divmod(self.duration_minutes, 60)
-        parts = []
-        if hours:
-            parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
-        if minutes:
-            parts.append(f"{minutes} minutes")
-        return " ".join(parts)
+        return duration_label(self.duration_minutes)
+
+
+def duration_label(total_minutes: int) -> str:
+    """Say 150 minutes as "2 hours 30 minutes"."""
+    hours, minutes = divmod(total_minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if minutes:
+        parts.append(f"{minutes} minutes")
+    return " ".join(parts)
 
 
 # Who each audience admits. Health and care partners are in none: staff may

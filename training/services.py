@@ -5,6 +5,7 @@ read and written by one transaction at a time."""
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
@@ -18,7 +19,7 @@ from django.utils.formats import date_format
 from members.models import Appointment, Member
 from network_portal import audit, caching, event_changes, ics, uploads
 from network_portal.outbox import Attachment, notify
-from network_portal.signing import make_token
+from network_portal.signing import InvalidLink, make_token, read_token
 from network_portal.urls_util import absolute_url
 
 from . import research, research_package
@@ -31,11 +32,17 @@ from .models import (
     ResearchExportLog,
     Session,
     audiences_admitting,
+    duration_label,
 )
 
 logger = logging.getLogger(__name__)
 
 FEEDBACK_PURPOSE = "training-feedback"
+# Certificate codes never expire: a certificate records a past fact, and a
+# council may check it years later. The code names a booking, and the
+# verification page re-reads that booking, so a certificate stops verifying as
+# soon as the attendance is withdrawn or the record is anonymised or erased.
+CERTIFICATE_PURPOSE = "training-certificate"
 FOLLOWUP_OFFSETS = {
     FollowUp.Wave.THREE_MONTHS: relativedelta(months=3),
     FollowUp.Wave.SIX_MONTHS: relativedelta(months=6),
@@ -293,6 +300,39 @@ def booking_mark_attendance(*, booking_ids: Iterable[int], attended: str, now: d
         )
 
 
+def booking_add_walk_in(*, member: Member, session: Session, booked_by=None, now: datetime | None = None) -> Booking:
+    """Record an approved member who came without a confirmed place as attended
+    (the door register's walk-in). They are in the room, so capacity does not
+    apply, and no email is sent; a waiting-list booking is confirmed instead of
+    a second one being made."""
+    with transaction.atomic():
+        locked = _lock_session(session.pk)
+        now = now or timezone.now()
+        if member.status != Member.Status.APPROVED or not member.user.is_active:
+            raise BookingRefused(f"{member} is not an approved member, so cannot be added.", code="not-approved")
+        if locked.status == Session.Status.CANCELLED:
+            raise BookingRefused("This session was cancelled.", code="cancelled")
+        if locked.starts_at > now:
+            raise BookingRefused(ATTENDANCE_NOT_OPEN, code="not-started")
+        booking = locked.bookings.active().for_member(member).select_for_update().first()
+        if booking is not None and booking.status == Booking.Status.CONFIRMED:
+            raise BookingRefused(f"{member} is already on the register.", code="already-booked")
+        if booking is None:
+            booking = Booking(
+                session=locked, member=member, council_id=member.council_id, role=member.role, created_at=now,
+                booked_by=booked_by,
+            )  # fmt: skip
+        else:
+            booking.promoted_at = now
+        booking.status, booking.attended = Booking.Status.CONFIRMED, Booking.Attended.YES
+        booking.save()
+        caching.invalidate(caching.COVERAGE)
+    return booking
+
+
+ATTENDANCE_NOT_OPEN = "Attendance can be recorded once the session has started."
+
+
 def bookings_anonymise(*, ended_before: datetime, now: datetime | None = None) -> int:
     """Empty who attended and who booked on bookings of sessions that ended
     before `ended_before`. Returns how many bookings were anonymised.
@@ -502,6 +542,56 @@ def feedback_check(booking: Booking) -> None:
 
 def _pick(answers: Mapping[str, object], fields: tuple[str, ...]) -> dict:
     return {name: answers[name] for name in fields if name in answers}
+
+
+# --- Certificates of attendance --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Everything a certificate states, and so everything its verification page shows."""
+
+    name: str
+    course: str
+    starts_at: datetime
+    duration: str
+    trainer: str
+    verify_url: str
+
+
+def certificate_for(booking: Booking) -> Certificate:
+    """The certificate for an attended booking; FeedbackRefused otherwise."""
+    member = booking.member
+    if booking.status != Booking.Status.CONFIRMED or booking.attended != Booking.Attended.YES or member is None:
+        raise FeedbackRefused(
+            "A certificate of attendance is given only for a session you attended. If you did attend, "
+            f"contact the Thrive LDN team at {settings.CONTACT_EMAIL}.",
+            code="not-attended",
+        )
+    session = booking.session
+    minutes = int((session.ends_at - session.starts_at).total_seconds() // 60)
+    token = make_token(obj=booking, purpose=CERTIFICATE_PURPOSE)
+    return Certificate(
+        name=str(member.user),
+        course=session.course.title,
+        starts_at=session.starts_at,
+        duration=duration_label(minutes),
+        trainer=session.course.trainer,
+        verify_url=absolute_url(reverse("training:certificate-verify", kwargs={"token": token})),
+    )
+
+
+def certificate_verify(token: str) -> Certificate:
+    """The certificate a code names, or InvalidLink: a tampered code, or one
+    whose attendance no longer stands (withdrawn, anonymised, account erased)."""
+    bookings = Booking.objects.select_related("session__course", "member__user")
+    booking = read_token(token, purpose=CERTIFICATE_PURPOSE, queryset=bookings, max_age=None)
+    if booking.member is None or not booking.member.user.is_active:
+        raise InvalidLink
+    try:
+        return certificate_for(booking)
+    except FeedbackRefused as exc:
+        raise InvalidLink from exc
 
 
 # --- Research export ------------------------------------------------------

@@ -6,19 +6,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required
-from members.models import Council
-from network_portal import audit, ics, uploads
+from members.models import Council, Member
+from network_portal import audit, door_register, ics, uploads
 from network_portal.csv_export import csv_response
 from network_portal.http_caching import public_page
 from network_portal.privileges import privileged_permission_required
 from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
 
-from . import charts, reports, services
+from . import charts, door, reports, services
 from . import outcomes as training_outcomes
 from .forms import (
     CommitmentForm,
@@ -163,6 +164,25 @@ def followup_logged_in(request, pk, wave):
     return _followup_page(request, get_object_or_404(_bookings_for_forms(), pk=pk, member__user=request.user), wave)
 
 
+@login_required
+def certificate(request, pk):
+    booking = get_object_or_404(_bookings_for_forms(), pk=pk, member__user=request.user)
+    try:
+        certificate = services.certificate_for(booking)
+    except services.FeedbackRefused as refusal:
+        return render(request, "training/refused.html", {"message": refusal.message}, status=403)
+    return render(request, "training/certificate.html", {"certificate": certificate})
+
+
+def certificate_verify(request, token):
+    try:
+        certificate = services.certificate_verify(token)
+    except InvalidLink:
+        # The same status as every other invalid signed link (network_portal.signing).
+        return render(request, "training/certificate_invalid.html", status=400)
+    return render(request, "training/certificate_verify.html", {"certificate": certificate})
+
+
 @public_page
 def coverage(request):
     rows = reports.council_coverage()
@@ -301,6 +321,64 @@ OUTCOME_TABLES = {
         ],  # fmt: skip
     ),
 }
+
+
+@staff_member_required
+def door_register_page(request, pk):
+    session = get_object_or_404(Session.objects.select_related("course", "council"), pk=pk)
+    query = request.GET.get("q", "").strip()[:100]
+    note = "" if session.starts_at <= timezone.now() else "Attendance can be recorded once the session starts."
+    context = door_register.page_context(
+        title=f"{session.course.title} ({session.place_label})",
+        when=session.starts_at,
+        people=door.people(session),
+        query=query,
+        candidates=door.candidates(session, query),
+        mark_url=lambda booking_pk: reverse("training:door-mark", args=[session.pk, booking_pk]),
+        walk_in_url=reverse("training:door-walk-in", args=[session.pk]),
+        note=note,
+    )
+    return render(request, "network_portal/door_register.html", context)
+
+
+@require_POST
+@staff_member_required
+def door_mark(request, pk, booking_pk):
+    booking = get_object_or_404(
+        Booking.objects.confirmed().select_related("member__user"), pk=booking_pk, session_id=pk, member__isnull=False
+    )
+    form = door_register.MarkForm(request.POST)
+    register_url = reverse("training:door-register", args=[pk])
+    if not form.is_valid():
+        return door_register.back_to_register(request, register_url, message="Choose attended or no-show.", error=True)
+    query, state = form.cleaned_data["q"], form.cleaned_data["state"]
+    updated = services.booking_mark_attendance(booking_ids=[booking.pk], attended=door.ATTENDED_VALUES[state])
+    message = f"{booking.member}: {door_register.STATE_LABELS[state].lower()}."
+    if not updated:
+        message = services.ATTENDANCE_NOT_OPEN
+    return door_register.back_to_register(
+        request, register_url, query=query, anchor=f"person-{booking.pk}", message=message, error=not updated
+    )
+
+
+@require_POST
+@staff_member_required
+def door_walk_in(request, pk):
+    session = get_object_or_404(Session, pk=pk)
+    form = door_register.WalkInForm(request.POST)
+    if not form.is_valid():
+        raise Http404("No such member.")
+    approved = Member.objects.approved().active().select_related("user")
+    member = get_object_or_404(approved, pk=form.cleaned_data["member"])
+    register_url = reverse("training:door-register", args=[pk])
+    try:
+        booking = services.booking_add_walk_in(member=member, session=session, booked_by=request.user)
+    except services.BookingRefused as refusal:
+        return door_register.back_to_register(request, register_url, query=form.cleaned_data["q"],
+                                              message=refusal.message, error=True)  # fmt: skip
+    return door_register.back_to_register(
+        request, register_url, anchor=f"person-{booking.pk}", message=f"{member} added as a walk-in: attended."
+    )
 
 
 @privileged_permission_required("training.export_research")

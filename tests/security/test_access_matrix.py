@@ -91,6 +91,7 @@ ROUTES = {
     "healthz": _r(lambda w: "/healthz", *_all(200), no_mfa=(200, 200, 200)),
     "accessibility": _r(lambda w: "/accessibility/", *_all(200)),
     "privacy": _r(lambda w: "/privacy/", *_all(200)),
+    "door-registers-today": _r(lambda w: reverse("door-registers-today"), 302, 302, 302, 302, 200, 302),
     # allauth: the entrance pages send signed-in people on; the account pages need a login.
     "account_login": _r(lambda w: reverse("account_login"), 200, 302, 302, 302, 302, 302, no_mfa=(302, 302, 302)),
     "account_logout": _r(lambda w: reverse("account_logout"), 302, 200, 200, 200, 200, 200, no_mfa=(200, 200, 200)),
@@ -155,6 +156,9 @@ ROUTES = {
     "members:council-detail": _r(lambda w: reverse("members:council-detail", args=["camden"]), *_all(200)),
     "members:reconfirm": _r(lambda w: reverse("members:reconfirm", args=[w.reconfirm_token]), *_all(200)),
     "members:contact": _r(lambda w: reverse("members:contact"), *_all(200)),
+    "members:news-unsubscribe": _r(
+        lambda w: reverse("members:news-unsubscribe", args=[w.news_unsubscribe_token]), *_all(200)
+    ),
     # Meetings
     "meetings:list": _r(lambda w: reverse("meetings:list"), *_all(200)),
     "meetings:feedback": _r(lambda w: reverse("meetings:feedback", args=[w.meeting_feedback_token]), *_all(200)),
@@ -171,6 +175,12 @@ ROUTES = {
     "meetings:feedback-summary": _r(
         lambda w: reverse("meetings:feedback-summary", args=[w.meeting.slug]), 302, 302, 302, 302, 200, 302
     ),
+    # The door register: staff only; marking and walk-ins are POSTs.
+    "meetings:door-register": _r(
+        lambda w: reverse("meetings:door-register", args=[w.meeting.slug]), 302, 302, 302, 302, 200, 302
+    ),
+    "meetings:door-mark": _r(lambda w: reverse("meetings:door-mark", args=[w.meeting.slug, 1]), *_all(405)),
+    "meetings:door-walk-in": _r(lambda w: reverse("meetings:door-walk-in", args=[w.meeting.slug]), *_all(405)),
     "meetings:calendar-regenerate": _r(lambda w: reverse("meetings:calendar-regenerate"), *_all(405)),
     "meetings:calendar-feed": _r(lambda w: reverse("meetings:calendar-feed", args=[w.feed.token]), *_all(200)),
     # Training
@@ -187,6 +197,13 @@ ROUTES = {
     "training:followup": _r(
         lambda w: reverse("training:followup", args=[w.past_booking.pk, "3m"]), LOGIN, 404, 200, 404, 404, 404
     ),
+    # The owner's certificate; the verification address is public.
+    "training:certificate": _r(
+        lambda w: reverse("training:certificate", args=[w.past_booking.pk]), LOGIN, 404, 200, 404, 404, 404
+    ),
+    "training:certificate-verify": _r(
+        lambda w: reverse("training:certificate-verify", args=[w.certificate_token]), *_all(200)
+    ),
     "training:feedback-link": _r(
         lambda w: reverse("training:feedback-link", args=[w.training_feedback_token]), *_all(200)
     ),
@@ -202,6 +219,11 @@ ROUTES = {
     "training:commitment-evidence": _r(
         lambda w: reverse("training:commitment-evidence", args=[w.commitment.pk]), *_all(200)
     ),
+    "training:door-register": _r(
+        lambda w: reverse("training:door-register", args=[w.session.pk]), 302, 302, 302, 302, 200, 302
+    ),
+    "training:door-mark": _r(lambda w: reverse("training:door-mark", args=[w.session.pk, w.booking.pk]), *_all(405)),
+    "training:door-walk-in": _r(lambda w: reverse("training:door-walk-in", args=[w.session.pk]), *_all(405)),
     "training:coverage": _r(lambda w: reverse("training:coverage"), *_all(200)),
     "training:coverage-csv": _r(lambda w: reverse("training:coverage-csv"), *_all(200)),
     "training:dashboard": _r(lambda w: reverse("training:dashboard"), 302, 302, 302, 302, 200, 302),
@@ -378,6 +400,7 @@ class World:
         )
         self.training_feedback_token = make_token(obj=self.past_booking, purpose=training_services.FEEDBACK_PURPOSE)
         self.followup_token = make_token(obj=self.past_booking, purpose=training_services.followup_purpose("3m"))
+        self.certificate_token = make_token(obj=self.past_booking, purpose=training_services.CERTIFICATE_PURPOSE)
 
         reconfirmation = Reconfirmation.objects.create(
             member=self.owner, requested_at=timezone.now(), deadline=timezone.now() + timezone.timedelta(days=28)
@@ -387,6 +410,7 @@ class World:
         self.resource = ResourceFactory(visibility=Resource.Visibility.MEMBERS)
         self.update = UpdateFactory()
         self.unsubscribe_token = make_token(obj=self.owner, purpose=resource_services.DIGEST_UNSUBSCRIBE_PURPOSE)
+        self.news_unsubscribe_token = make_token(obj=self.owner, purpose=member_services.NEWS_UNSUBSCRIBE_PURPOSE)
         stored = uploads.store_bytes(files.pdf("Case"), display_name="case.pdf", folder="casestudies")
         self.case_study = CaseStudyFactory(
             submitter=self.owner.user, council=self.owner.council, file=stored.name, file_name=stored.display_name

@@ -11,10 +11,10 @@ from tests.security.test_access_matrix import ROLES, ROUTES, World, _admin_url, 
 
 pytestmark = pytest.mark.django_db
 
-# Reviewed exception: one-click unsubscribe (RFC 8058) comes from the mail client
+# Reviewed exceptions: one-click unsubscribe (RFC 8058) comes from the mail client
 # without a cookie or token. The signed, purpose-bound token in the URL is the proof,
-# and the only effect is turning the digest off.
-CSRF_EXEMPT = {"resources:digest-unsubscribe"}
+# and the only effect is turning the digest (and staff news, the same consent) off.
+CSRF_EXEMPT = {"resources:digest-unsubscribe", "members:news-unsubscribe"}
 
 # Rows a GET may write on purpose: sessions and access logs (downloads, exports, audit).
 GET_MAY_WRITE = {
@@ -57,13 +57,14 @@ def test_every_admin_route_refuses_a_post_without_a_csrf_token(world):
     assert not accepted, f"Admin routes that took a POST without a CSRF token: {accepted}"
 
 
-def test_one_click_unsubscribe_is_the_reviewed_exception_and_needs_its_signed_token(world):
+@pytest.mark.parametrize("name", sorted(CSRF_EXEMPT))
+def test_one_click_unsubscribe_is_the_reviewed_exception_and_needs_its_signed_token(world, name):
     client = Client(enforce_csrf_checks=True)
-    url = ROUTES["resources:digest-unsubscribe"].url(world)
+    url = ROUTES[name].url(world)
     assert client.post(url).status_code == 200
     world.owner.refresh_from_db()
     assert not world.owner.consent_digest
-    tampered = reverse("resources:digest-unsubscribe", args=[url.rstrip("/").split("/")[-1][:-2] + "xx"])
+    tampered = reverse(name, args=[url.rstrip("/").split("/")[-1][:-2] + "xx"])
     other = world.other
     Member.objects.filter(pk=other.pk).update(consent_digest=True)
     assert client.post(tampered).status_code in {400, 403, 404, 410}

@@ -102,6 +102,7 @@ def _item(booking: Booking, now) -> dict:
     item = {"booking": booking, "position": services.waitlist_position(booking), "feedback_due": False, "followups": []}
     if booking.attended != Booking.Attended.YES:
         return item
+    item["certificate"] = booking.status == Booking.Status.CONFIRMED
     item["feedback_due"] = not hasattr(booking, "feedback")
     answered = {f.wave for f in booking.follow_ups.all()}
     item["followups"] = [
