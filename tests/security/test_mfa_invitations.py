@@ -18,7 +18,7 @@ from network_portal import invitations
 from network_portal.models import MfaInvitation, OutboxEmail
 from tests.factories import PASSWORD, MemberFactory, UserFactory
 from tests.security.mfa import totp_code, totp_enrol
-from tests.training.factories import researcher_group
+from tests.training.factories import ResearchProjectFactory, researcher_group
 
 pytestmark = pytest.mark.django_db
 
@@ -126,7 +126,7 @@ def test_a_password_only_attacker_cannot_enrol_an_authenticator_on_a_staff_accou
     attacker.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     assert attacker.get(reverse("mfa_activate_totp"))["Location"] == reverse("mfa-setup-needed")
     assert not _has_authenticator(new_staff)
-    for path in ("/admin/", reverse("training:dashboard"), reverse("training:research-participants")):
+    for path in ("/admin/", reverse("training:dashboard"), reverse("training:research")):
         response = attacker.get(path)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("mfa-setup-needed")), path
@@ -216,12 +216,14 @@ def test_an_invitation_stops_working_once_the_role_is_taken_away(new_staff):
     assert _open_as_owner(path, new_staff)[1].status_code == 400
 
 
-def test_a_researcher_without_mfa_asking_for_the_csv_gets_the_step_not_a_file():
+def test_a_researcher_without_mfa_asking_for_the_package_gets_the_step_not_a_file():
     researcher = UserFactory()
     researcher.groups.add(researcher_group())
+    project = ResearchProjectFactory()
+    project.researchers.add(researcher)
     client = Client()
     _password_step(client, researcher)
-    response = client.get(reverse("training:research-participants"))
+    response = client.get(reverse("training:research-package", args=[project.pk]))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("mfa-setup-needed"))
     assert "Content-Disposition" not in response
@@ -230,13 +232,15 @@ def test_a_researcher_without_mfa_asking_for_the_csv_gets_the_step_not_a_file():
 def test_a_researcher_with_an_app_signs_in_with_a_code_and_downloads(london_councils):
     researcher = UserFactory()
     researcher.groups.add(researcher_group())
+    project = ResearchProjectFactory()
+    project.researchers.add(researcher)
     secret = totp_enrol(researcher)
     client = Client()
     assert _password_step(client, researcher)["Location"] == reverse("mfa_authenticate")
     client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
-    response = client.get(reverse("training:research-participants"))
+    response = client.get(reverse("training:research-package", args=[project.pk]))
     assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
+    assert response["Content-Type"] == "application/zip"
 
 
 def test_invite_staff_prints_a_working_link_for_the_first_superuser(new_staff):
