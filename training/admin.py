@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils import timezone
 
 from members.models import Member
-from network_portal import audit, uploads
+from network_portal import audit
 from network_portal.csv_export import csv_response
 from network_portal.event_changes import ChangeRefused
 
@@ -398,7 +398,8 @@ class ResearchExportLogAdmin(ReadOnlyAdmin):
 
 
 class CommitmentAdminForm(forms.ModelForm):
-    evidence_file = EvidenceFileField(label="Evidence document")
+    # Not "evidence_file": that is the model's field, written only by the service.
+    upload = EvidenceFileField(label="Evidence document")
 
     class Meta:
         model = Commitment
@@ -406,7 +407,7 @@ class CommitmentAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        has_file = cleaned.get("evidence_file") or (self.instance.pk and self.instance.evidence_file_key)
+        has_file = cleaned.get("upload") or (self.instance.pk and self.instance.evidence_file)
         if not cleaned.get("evidence_url") and not has_file:
             self.add_error("evidence_url", "Give a link to the evidence or upload a document.")
         if cleaned.get("kind") == Commitment.Kind.POLICY_CHANGE and not cleaned.get("service_area"):
@@ -434,13 +435,15 @@ class CommitmentAdmin(EvidenceLinksMixin, admin.ModelAdmin):
         self.message_user(request, f"{count} entr{'y' if count == 1 else 'ies'} verified.")
 
     def save_model(self, request, obj, form, change):
-        upload = form.cleaned_data.get("evidence_file")
-        if upload:
-            stored = uploads.store_upload(upload, folder="commitments")
-            obj.evidence_file_key, obj.evidence_file_name = stored.name, stored.display_name
         if not change:
             obj.reported_by = request.user
-        super().save_model(request, obj, form, change)
+        services.commitment_save(commitment=obj, upload=form.cleaned_data.get("upload"))
+
+    def delete_model(self, request, obj):
+        services.commitment_delete(commitments=Commitment.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.commitment_delete(commitments=queryset)
 
 
 @admin.register(ResearchProject)

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from members.models import Member
+from network_portal.uploads import PrivateFileField
 
 
 class Course(models.Model):
@@ -616,7 +617,9 @@ class Commitment(models.Model):
     summary = models.CharField(max_length=300, help_text="What the council did, in a sentence.")
     happened_on = models.DateField("date")
     evidence_url = models.URLField("evidence link", max_length=500, blank=True)
-    evidence_file_key = models.CharField(max_length=200, blank=True, editable=False)
+    # Written only through services.commitment_report/commitment_save, which check the
+    # upload and delete the file it replaces; evidence_file_name is the name offered on download.
+    evidence_file = PrivateFileField("evidence document", folder="commitments", editable=False)
     evidence_file_name = models.CharField(max_length=200, blank=True, editable=False)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.STAFF)
     followup = models.ForeignKey(
@@ -639,7 +642,7 @@ class Commitment(models.Model):
         ordering = ["-happened_on", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(evidence_url="") | ~Q(evidence_file_key=""), name="commitment_has_evidence"
+                condition=~Q(evidence_url="") | ~Q(evidence_file=""), name="commitment_has_evidence"
             ),
             models.CheckConstraint(
                 condition=~Q(kind="policy_change") | ~Q(service_area=""), name="commitment_policy_change_has_area"

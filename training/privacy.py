@@ -185,7 +185,7 @@ register(
             "summary",
             "happened_on",
             "evidence_url",
-            "evidence_file_key",
+            "evidence_file",
             "evidence_file_name",
             "source",
             "followup",

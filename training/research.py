@@ -162,31 +162,40 @@ def _answers(booking: Booking, follow_ups: dict) -> dict:
 # --- Choosing the release ---------------------------------------------------------
 
 
-def _withhold(keys: list[tuple], persons: list[int], k: int) -> set[int]:
+def _withhold(keys: list, persons: list[int], k: int, *, limit: int | None = None) -> set[int] | None:
     """Indexes of rows to withhold so every combination, and every person's set
-    of combinations, is shared by at least k people."""
+    of combinations, is shared by at least k people.
+
+    With a limit, None as soon as more than `limit` rows would go: the set only
+    grows, so the caller learns "over the limit" without finishing."""
     withheld: set[int] = set()
+    active = list(range(len(keys)))
     while True:
-        active = [i for i in range(len(keys)) if i not in withheld]
-        people = defaultdict(set)
-        for i in active:
-            people[keys[i]].add(persons[i])
-        small = {i for i in active if len(people[keys[i]]) < k}
-        if small:
-            withheld |= small
-            continue
-        rows_of = defaultdict(list)
-        for i in active:
-            rows_of[persons[i]].append(i)
-        sets = {person: frozenset(keys[i] for i in rows) for person, rows in rows_of.items()}
-        shared = Counter(sets.values())
-        rare = [person for person, combo in sets.items() if shared[combo] < k]
-        if not rare:
-            return withheld
-        for person in rare:
-            rows = rows_of[person]
-            # Keep a person's first row where that alone could pass; otherwise none.
-            withheld |= set(rows[1:]) if len(rows) > 1 else set(rows)
+        active_keys = [keys[i] for i in active]
+        active_persons = [persons[i] for i in active]
+        # People per combination: distinct (combination, person) pairs, counted in C.
+        people = Counter(key for key, _ in set(zip(active_keys, active_persons, strict=True)))
+        small = [i for i, key in zip(active, active_keys, strict=True) if people[key] < k]
+        if not small:
+            keys_of = defaultdict(list)
+            rows_of = defaultdict(list)
+            for i, key, person in zip(active, active_keys, active_persons, strict=True):
+                keys_of[person].append(key)
+                rows_of[person].append(i)
+            sets = {person: frozenset(combos) for person, combos in keys_of.items()}
+            shared = Counter(sets.values())
+            rare = [person for person, combo in sets.items() if shared[combo] < k]
+            if not rare:
+                return withheld
+            for person in rare:
+                rows = rows_of[person]
+                # Keep a person's first row where that alone could pass; otherwise none.
+                small += rows[1:] if len(rows) > 1 else rows
+        withheld.update(small)
+        if limit is not None and len(withheld) > limit:
+            return None
+        gone = set(small)
+        active = [i for i in active if i not in gone]
 
 
 @dataclass
@@ -215,17 +224,53 @@ class Release:
 
 
 def _choose_levels(sources: list[_Source], k: int) -> tuple[tuple[int, ...], set[int]]:
+    """The least generalised levels (fewest steps up the ladders, then fewest rows
+    withheld) that withhold at most SUPPRESSION_LIMIT of the rows; if none does,
+    the levels withholding fewest rows.
+
+    Levels are tried in order of steps, and the search stops after the first
+    number of steps at which one passes: more steps can never win. A candidate
+    is dropped as soon as it withholds too many rows."""
     persons = [s.person for s in sources]
-    best = None
     limit = int(SUPPRESSION_LIMIT * len(sources))
-    for vector in itertools.product(*(range(len(LEVELS[name])) for name in QUASI_IDENTIFIERS)):
-        keys = [tuple(ladder[level] for ladder, level in zip(s.ladders, vector, strict=True)) for s in sources]
-        withheld = _withhold(keys, persons, k)
-        over_limit = len(withheld) > limit
-        score = (over_limit, len(withheld) if over_limit else 0, sum(vector), len(withheld), vector)
-        if best is None or score < best[0]:
-            best = (score, vector, withheld)
+    # Each combination as one integer (its values' codes in mixed radix): 108
+    # candidates over every row hash ints far faster than tuples of strings.
+    codes = [
+        [_codes([s.ladders[q][level] for s in sources]) for level in range(len(LEVELS[name]))]
+        for q, name in enumerate(QUASI_IDENTIFIERS)
+    ]
+    vectors = sorted(itertools.product(*(range(len(LEVELS[name])) for name in QUASI_IDENTIFIERS)), key=_steps_first)
+
+    def keys(vector):
+        combined = [0] * len(sources)
+        for q, level in enumerate(vector):
+            column, radix = codes[q][level]
+            combined = [key * radix + code for key, code in zip(combined, column, strict=True)]
+        return combined
+
+    best = None
+    for vector in vectors:
+        if best is not None and sum(vector) > best[0][0]:
+            break
+        withheld = _withhold(keys(vector), persons, k, limit=limit)
+        if withheld is not None and (best is None or (sum(vector), len(withheld), vector) < best[0]):
+            best = ((sum(vector), len(withheld), vector), vector, withheld)
+    if best is None:
+        for vector in vectors:
+            withheld = _withhold(keys(vector), persons, k)
+            if best is None or (len(withheld), sum(vector), vector) < best[0]:
+                best = ((len(withheld), sum(vector), vector), vector, withheld)
     return best[1], best[2]
+
+
+def _codes(values: list[str]) -> tuple[list[int], int]:
+    """Each value as a small integer, and how many distinct values there are."""
+    numbers: dict[str, int] = {}
+    return [numbers.setdefault(value, len(numbers)) for value in values], max(len(numbers), 1)
+
+
+def _steps_first(vector: tuple[int, ...]) -> tuple:
+    return (sum(vector), vector)
 
 
 def release_build(*, project: ResearchProject, course: str = "", year: str = "") -> Release:

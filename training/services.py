@@ -655,26 +655,48 @@ def commitment_report(*, member: Member, council, answers: Mapping[str, object],
             f"Only {council}'s member champions and lead officer can report its commitments. "
             "If that is you, ask Thrive LDN staff to record your role."
         )
-    stored = uploads.store_upload(upload, folder="commitments") if upload else None
-    try:
-        with transaction.atomic():
-            commitment = Commitment(
-                council=council,
-                source=source,
-                reported_by=member.user,
-                evidence_file_key=stored.name if stored else "",
-                evidence_file_name=stored.display_name if stored else "",
-                **{name: answers.get(name, "") for name in ("kind", "service_area", "summary", "happened_on")},
-                evidence_url=answers.get("evidence_url") or "",
-            )
-            if commitment.kind != Commitment.Kind.POLICY_CHANGE:
-                commitment.service_area = ""
-            commitment.full_clean()
-            commitment.save()
-    except Exception:
-        if stored:
-            uploads.get_private_storage().delete(stored.name)
-        raise
+    commitment = Commitment(
+        council=council,
+        source=source,
+        reported_by=member.user,
+        **{name: answers.get(name, "") for name in ("kind", "service_area", "summary", "happened_on")},
+        evidence_url=answers.get("evidence_url") or "",
+    )
+    if commitment.kind != Commitment.Kind.POLICY_CHANGE:
+        commitment.service_area = ""
+    return _commitment_write(commitment, upload=upload)
+
+
+def commitment_save(*, commitment: Commitment, upload=None) -> Commitment:
+    """Save an entry from admin, with a new evidence document if one was uploaded.
+
+    The document it replaces is deleted once the save commits; if the save
+    fails, the new document is deleted instead."""
+    return _commitment_write(commitment, upload=upload)
+
+
+def commitment_delete(*, commitments) -> int:
+    """Delete entries (a queryset) and, once that commits, their evidence documents."""
+    with transaction.atomic():
+        caching.invalidate(caching.COVERAGE)
+        return uploads.delete_with_files(commitments, still_used=_evidence_in_use, field="evidence_file")
+
+
+def _evidence_in_use(name: str) -> bool:
+    return Commitment.objects.filter(evidence_file=name).exists()
+
+
+def _commitment_write(commitment: Commitment, *, upload) -> Commitment:
+    with (
+        uploads.replacing(commitment.evidence_file, upload, still_used=_evidence_in_use) as checked,
+        transaction.atomic(),
+    ):
+        if checked:
+            commitment.evidence_file_name = checked.display_name
+        commitment.full_clean()
+        commitment.save()
+        if commitment.status == Commitment.Status.VERIFIED:
+            caching.invalidate(caching.COVERAGE)
     return commitment
 
 

@@ -1,5 +1,3 @@
-from types import SimpleNamespace
-
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
@@ -247,13 +245,11 @@ def commitment_report(request, slug):
 
 
 def commitment_evidence(request, pk):
-    commitment = get_object_or_404(Commitment.objects.exclude(evidence_file_key=""), pk=pk)
+    commitment = get_object_or_404(Commitment.objects.exclude(evidence_file=""), pk=pk)
     # Verified entries are public record; a reported one is seen only by staff until checked.
     if commitment.status != Commitment.Status.VERIFIED and not request.user.is_staff:
         raise Http404("No such evidence.")
-    # The register stores the storage name itself (not a FileField): hand download_response what it reads.
-    stored = SimpleNamespace(name=commitment.evidence_file_key, storage=uploads.get_private_storage())
-    return uploads.download_response(file=stored, display_name=commitment.evidence_file_name)
+    return uploads.download_response(file=commitment.evidence_file, display_name=commitment.evidence_file_name)
 
 
 @staff_member_required

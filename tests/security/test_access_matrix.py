@@ -378,7 +378,7 @@ class World:
         stored = uploads.store_bytes(files.pdf("Motion"), display_name="motion.pdf", folder="commitments")
         self.commitment = Commitment.objects.create(
             council=self.owner.council, kind="motion", summary="Signed the Challenge", happened_on=timezone.localdate(),
-            evidence_file_key=stored.name, evidence_file_name=stored.display_name, status="verified",
+            evidence_file=stored.name, evidence_file_name=stored.display_name, status="verified",
             verified_at=timezone.now(),
         )  # fmt: skip
         self.research_project = ResearchProjectFactory()

@@ -6,6 +6,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -163,3 +164,104 @@ def test_the_research_package_holds_verified_entries_at_council_level_without_th
     assert reported.summary not in table
     assert champion.user.email not in table and champion.user.get_full_name() not in table
     assert "reported_by" not in rows[0] and "source" not in rows[0]
+
+
+def _stored_files(settings):
+    root = settings.PRIVATE_STORAGE_ROOT
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def _reported_with_document(champion, camden, name="motion.pdf"):
+    upload = SimpleUploadedFile(name, files.pdf(name), content_type="application/pdf")
+    return services.commitment_report(
+        member=champion, council=camden, answers=_answers(kind="motion", evidence_url=""), upload=upload
+    )
+
+
+def _admin_form(entry, **extra):
+    return {
+        "council": entry.council_id,
+        "kind": entry.kind,
+        "service_area": entry.service_area,
+        "summary": entry.summary,
+        "happened_on": entry.happened_on.isoformat(),
+        "evidence_url": entry.evidence_url,
+        "source": entry.source,
+        "followup": "",
+    } | extra
+
+
+def test_replacing_the_evidence_in_admin_deletes_the_old_document(
+    client, champion, camden, settings, django_capture_on_commit_callbacks
+):
+    entry = _reported_with_document(champion, camden)
+    old_name = entry.evidence_file.name
+    assert _stored_files(settings) == [old_name]
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    upload = SimpleUploadedFile("signed motion.pdf", files.pdf("Signed"), content_type="application/pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:training_commitment_change", args=[entry.pk]), _admin_form(entry, upload=upload)
+        )
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.evidence_file.name != old_name
+    assert entry.evidence_file_name == "signed motion.pdf"
+    assert _stored_files(settings) == [entry.evidence_file.name]
+    assert entry.evidence_file.open("rb").read() == files.pdf("Signed")
+
+
+def test_an_admin_edit_without_a_new_document_keeps_the_old_one(
+    client, champion, camden, settings, django_capture_on_commit_callbacks
+):
+    entry = _reported_with_document(champion, camden)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:training_commitment_change", args=[entry.pk]), _admin_form(entry, summary="Motion signed.")
+        )
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.summary, entry.evidence_file_name) == ("Motion signed.", "motion.pdf")
+    assert _stored_files(settings) == [entry.evidence_file.name]
+
+
+def test_a_refused_save_keeps_the_old_document_and_drops_the_new_one(champion, camden, settings):
+    entry = _reported_with_document(champion, camden)
+    old_name = entry.evidence_file.name
+    entry.kind, entry.service_area = Commitment.Kind.POLICY_CHANGE, ""  # the model refuses a change with no area
+    upload = SimpleUploadedFile("new.pdf", files.pdf("New"), content_type="application/pdf")
+    with pytest.raises(ValidationError):
+        services.commitment_save(commitment=entry, upload=upload)
+    assert entry.evidence_file.name == old_name
+    assert _stored_files(settings) == [old_name]
+    assert Commitment.objects.get(pk=entry.pk).evidence_file.name == old_name
+
+
+def test_deleting_a_commitment_in_admin_deletes_its_document(
+    client, champion, camden, settings, django_capture_on_commit_callbacks
+):
+    entry = _reported_with_document(champion, camden)
+    kept = _reported_with_document(champion, camden, name="concordat.pdf")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:training_commitment_delete", args=[entry.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Commitment.objects.filter(pk=entry.pk).exists()
+    assert _stored_files(settings) == [kept.evidence_file.name]
+
+
+def test_deleting_selected_commitments_in_admin_deletes_their_documents(
+    client, champion, camden, settings, django_capture_on_commit_callbacks
+):
+    entries = [_reported_with_document(champion, camden, name=f"paper-{i}.pdf") for i in range(2)]
+    assert len(_stored_files(settings)) == 2
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:training_commitment_changelist"),
+            {"action": "delete_selected", "post": "yes", "_selected_action": [e.pk for e in entries]},
+        )
+    assert response.status_code == 302
+    assert not Commitment.objects.exists()
+    assert _stored_files(settings) == []
