@@ -377,6 +377,7 @@ class FeedbackAdmin(ReadOnlyAdmin):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ReadOnlyAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = [
         "booking",
         "wave",
@@ -400,6 +401,7 @@ class ResearchExportLogAdmin(ReadOnlyAdmin):
 class CommitmentAdminForm(forms.ModelForm):
     # Not "evidence_file": that is the model's field, written only by the service.
     upload = EvidenceFileField(label="Evidence document")
+    evidence_url = forms.URLField(label="Evidence link", required=False, max_length=500, assume_scheme="https")
 
     class Meta:
         model = Commitment

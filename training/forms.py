@@ -206,6 +206,12 @@ class EvidenceFileField(forms.FileField):
 
 
 class CommitmentForm(forms.ModelForm):
+    evidence_url = forms.URLField(
+        label="A link to the evidence, such as a committee paper, motion or strategy",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+    )
     evidence_file = EvidenceFileField()
 
     class Meta:
@@ -216,7 +222,6 @@ class CommitmentForm(forms.ModelForm):
             "service_area": "Service area (for a policy or service change)",
             "summary": "What did the council do?",
             "happened_on": "Date it happened",
-            "evidence_url": "A link to the evidence, such as a committee paper, motion or strategy",
         }
         widgets = {"happened_on": forms.DateInput(attrs={"type": "date"}), "kind": forms.RadioSelect}
 
@@ -224,7 +229,6 @@ class CommitmentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [c for c in self.fields["kind"].choices if c[0] != ""]
         self.fields["service_area"].choices = [("", "Choose a service area"), *FollowUp.PolicyArea.choices]
-        self.fields["evidence_url"].assume_scheme = "https"
 
     def clean_happened_on(self):
         day = self.cleaned_data["happened_on"]
