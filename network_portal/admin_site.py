@@ -16,3 +16,16 @@ class PortalAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         context = {"attention": admin_counts.current(), **(extra_context or {})}
         return super().index(request, context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only records: staff can read them but never add, edit or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

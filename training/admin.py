@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils import timezone
 
 from members.models import Member
-from network_portal import audit, uploads
+from network_portal import admin_site, audit, uploads
 from network_portal.csv_export import csv_response
 from network_portal.event_changes import ChangeRefused
 
@@ -262,14 +262,7 @@ class BookingAdmin(EvidenceLinksMixin, admin.ModelAdmin):
     readonly_fields = [
         "session",
         trainee,
-        "council",
-        "role",
-        "status",
-        "attended",
-        "created_at",
-        "promoted_at",
-        "cancelled_at",
-        "booked_by",
+        *Booking.RECORD_FIELDS,
         "audience_override_reason",
         "anonymised_at",
     ]
@@ -314,15 +307,8 @@ class BookingAdmin(EvidenceLinksMixin, admin.ModelAdmin):
         self.message_user(request, f"{cancelled} booking(s) cancelled.", messages.SUCCESS)
 
 
-class ReadOnlyAdmin(EvidenceLinksMixin, admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(EvidenceLinksMixin, admin_site.ReadOnlyAdmin):
+    """Evaluation records: read-only, with links to the evidence behind them."""
 
 
 @admin.register(Feedback)

@@ -7,7 +7,7 @@ from django.utils.formats import date_format
 from members.models import Council
 from network_portal import uploads
 
-from .models import Commitment, Course, Feedback, FollowUp
+from .models import FEEDBACK_ANSWERS, FOLLOWUP_ANSWERS, Commitment, Course, Feedback, FollowUp
 
 YES_NO = [(True, "Yes"), (False, "No")]
 
@@ -53,18 +53,7 @@ def _months_ahead(today: date, count: int) -> list[tuple[str, str]]:
 class FeedbackForm(forms.ModelForm):
     class Meta:
         model = Feedback
-        fields = [
-            "rating",
-            "usefulness",
-            "confidence_residents_before",
-            "confidence_residents_after",
-            "confidence_self_before",
-            "confidence_self_after",
-            "will_do_differently",
-            "testimonial",
-            "testimonial_consent",
-            "research_consent",
-        ]
+        fields = FEEDBACK_ANSWERS
         labels = {
             "rating": "Overall, how would you rate the training?",
             "usefulness": "How useful was it for your role?",
@@ -136,17 +125,7 @@ class FollowUpForm(forms.ModelForm):
 
     class Meta:
         model = FollowUp
-        fields = [
-            "raised_in_meeting",
-            "influenced_policy",
-            "policy_area",
-            "policy_description",
-            "evidence_url",
-            "became_champion",
-            "changed_own_wellbeing",
-            "would_recommend",
-            "research_consent",
-        ]
+        fields = FOLLOWUP_ANSWERS
         labels = {
             "policy_area": "If so, in which service area?",
             "policy_description": "Tell us about it (optional)",

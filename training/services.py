@@ -23,6 +23,8 @@ from network_portal.urls_util import absolute_url
 
 from . import research, research_package
 from .models import (
+    FEEDBACK_ANSWERS,
+    FOLLOWUP_ANSWERS,
     Booking,
     Commitment,
     Course,
@@ -41,29 +43,8 @@ FOLLOWUP_OFFSETS = {
     FollowUp.Wave.SIX_MONTHS: relativedelta(months=6),
 }
 # Fields a member answers; anything else in the answers mapping is ignored.
-FEEDBACK_FIELDS = (
-    "rating",
-    "usefulness",
-    "confidence_residents_before",
-    "confidence_residents_after",
-    "confidence_self_before",
-    "confidence_self_after",
-    "will_do_differently",
-    "testimonial",
-    "testimonial_consent",
-    "research_consent",
-)
-FOLLOWUP_FIELDS = (
-    "raised_in_meeting",
-    "influenced_policy",
-    "policy_area",
-    "policy_description",
-    "evidence_url",
-    "became_champion",
-    "changed_own_wellbeing",
-    "would_recommend",
-    "research_consent",
-)
+FEEDBACK_FIELDS = FEEDBACK_ANSWERS
+FOLLOWUP_FIELDS = FOLLOWUP_ANSWERS
 
 
 class Refused(Exception):
