@@ -26,6 +26,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -90,6 +91,20 @@ def _render_plain_text(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
 
 
+class Delivery(TypedDict, total=False):
+    """How a row is queued besides its content (see queue_email for the defaults):
+    notify passes these through to queue_email as they are."""
+
+    user: object
+    not_before: datetime | None
+    attachments: tuple[Attachment, ...]
+    headers: dict | None
+    reply_to: str
+    skip_reason: str
+    lane: str
+    sensitive: bool
+
+
 def notify(
     *,
     template: str,
@@ -97,15 +112,8 @@ def notify(
     kind: str,
     dedupe_key: str,
     context: dict | None = None,
-    user=None,
-    not_before: datetime | None = None,
-    attachments: tuple[Attachment, ...] = (),
-    headers: dict | None = None,
-    reply_to: str = "",
-    skip_reason: str = "",
     list_unsubscribe_url: str = "",
-    lane: str = OutboxEmail.Lane.ACCOUNT,
-    sensitive: bool = False,
+    **delivery: Unpack[Delivery],
 ) -> OutboxEmail | None:
     """Queue one email. Returns None when an email with this dedupe key exists.
 
@@ -123,10 +131,11 @@ def notify(
     """
     if OutboxEmail.objects.filter(dedupe_key=dedupe_key).exists():
         return None
-    context = {"user": user, **(context or {})}
+    context = {"user": delivery.get("user"), **(context or {})}
     if list_unsubscribe_url:
         context.setdefault("unsubscribe_url", list_unsubscribe_url)
-        headers = {**unsubscribe_headers(list_unsubscribe_url), **(headers or {})}
+        delivery["headers"] = {**unsubscribe_headers(list_unsubscribe_url), **(delivery.get("headers") or {})}
+        delivery["sensitive"] = True
     subject, text, html = render_email(template, context)
     return queue_email(
         to_email=to_email,
@@ -135,14 +144,7 @@ def notify(
         body_html=html,
         kind=kind,
         dedupe_key=dedupe_key,
-        user=user,
-        not_before=not_before,
-        attachments=attachments,
-        headers=headers,
-        reply_to=reply_to,
-        skip_reason=skip_reason,
-        lane=lane,
-        sensitive=sensitive or bool(list_unsubscribe_url),
+        **delivery,
     )
 
 
