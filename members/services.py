@@ -10,7 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from network_portal.outbox import OutboxEmail, notify, outbox_skip_pending
+from network_portal.outbox import OutboxEmail, already_queued, notify, outbox_skip_pending
 from network_portal.privacy import ERASED_DOMAIN
 from network_portal.signing import make_token
 
@@ -409,13 +409,11 @@ def applications_unreviewed_delete(*, created_before: datetime, reminded_before:
     deleted = 0
     candidates = Member.objects.awaiting_review().filter(created_at__lt=created_before, user__is_staff=False)
     for member_id in candidates.values_list("pk", flat=True):
-        reminded = OutboxEmail.objects.filter(
-            dedupe_key__startswith=_unreviewed_reminder_prefix(member_id), created_at__lt=reminded_before
-        )
         with transaction.atomic():
             # The filter again, under the lock: an application approved since is left alone.
             member = candidates.select_for_update(of=("self",)).select_related("user").filter(pk=member_id).first()
-            if member is None or not reminded.exists():
+            reminded = already_queued(prefix=_unreviewed_reminder_prefix(member_id), queued_before=reminded_before)
+            if member is None or not reminded:
                 continue
             notify(
                 template="member-application-closed",

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from django.db import models
 
 from . import ics
-from .models import OutboxEmail
-from .outbox import Attachment, notify
+from .outbox import Attachment, notify, outbox_skip_pending
 
 
 class ChangeRefused(Exception):
@@ -96,11 +95,4 @@ def notices_send(
 def pending_reminders_skip(*, key_prefixes: Iterable[str], reason: str) -> int:
     """Record the not-yet-sent rows under these dedupe-key prefixes (e.g.
     "reminder:meeting:12:") as skipped. Returns how many."""
-    query = models.Q()
-    for prefix in key_prefixes:
-        query |= models.Q(dedupe_key__startswith=prefix)
-    return (
-        OutboxEmail.objects.waiting()
-        .filter(query)
-        .update(status=OutboxEmail.Status.SKIPPED, last_error=f"Skipped: {reason}")
-    )
+    return outbox_skip_pending(key_prefixes=key_prefixes, reason=reason)

@@ -23,6 +23,7 @@ import random
 import smtplib
 import socket
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -148,13 +149,16 @@ def notify(
     )
 
 
-def already_queued(*, dedupe_keys=(), prefix: str = "") -> set[str]:
+def already_queued(*, dedupe_keys=(), prefix: str = "", queued_before: datetime | None = None) -> set[str]:
     """The dedupe keys already in the outbox: those of dedupe_keys, or all that
-    start with prefix. One query, so a rescan skips what it handled before."""
+    start with prefix; with queued_before, only rows queued before then. One
+    query, so a rescan skips what it handled before."""
     if prefix:
         rows = OutboxEmail.objects.filter(dedupe_key__startswith=prefix)
     else:
         rows = OutboxEmail.objects.filter(dedupe_key__in=list(dedupe_keys))
+    if queued_before is not None:
+        rows = rows.filter(created_at__lt=queued_before)
     return set(rows.values_list("dedupe_key", flat=True))
 
 
@@ -325,14 +329,18 @@ def outbox_purge(*, now: datetime | None = None) -> int:
     return deleted
 
 
-def outbox_skip_pending(*, user, reason: str) -> int:
-    """Record every email still waiting for `user` as skipped, so none of them
-    goes out (a membership has ended). Rows already being sent are left alone.
-    Returns how many were stopped."""
+def outbox_skip_pending(*, reason: str, user=None, key_prefixes: Iterable[str] = ()) -> int:
+    """Record every email still waiting for `user` (a membership has ended), or
+    under any of these dedupe-key prefixes (an event changed), as skipped, so
+    none of them goes out. Rows already being sent are left alone. Returns how
+    many were stopped."""
+    query = Q(user=user) if user is not None else Q(pk__in=[])
+    for prefix in key_prefixes:
+        query |= Q(dedupe_key__startswith=prefix)
     with transaction.atomic():
         return (
             OutboxEmail.objects.waiting()
-            .filter(user=user)
+            .filter(query)
             .update(status=OutboxEmail.Status.SKIPPED, last_error=f"Skipped: {reason}")
         )
 
