@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.db import models
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
@@ -177,15 +176,14 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
                     self.message_user(request, refusal.message, messages.ERROR)
             self.message_user(request, f"Cancelled; {sent} email(s) queued.", messages.SUCCESS)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Cancel training sessions",
-            "sessions": queryset.with_counts(),
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "training/admin/cancel_confirmation.html", context)
+        return admin_site.cancel_confirmation(
+            self,
+            request,
+            template="training/admin/cancel_confirmation.html",
+            title="Cancel training sessions",
+            events=queryset.with_counts(),
+            form=form,
+        )
 
     def get_urls(self):
         book = self.admin_site.admin_view(self.book_member_view)
