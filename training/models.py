@@ -300,6 +300,12 @@ class Booking(models.Model):
     def get_absolute_url(self):
         return self.session.get_absolute_url()
 
+    @classmethod
+    def of_member(cls, *, session, member, **fields) -> "Booking":
+        """An unsaved booking of member on session, recording their council and
+        role as they are now, so the figures keep them when the member moves."""
+        return cls(session=session, member=member, council_id=member.council_id, role=member.role, **fields)
+
     @property
     def is_active(self) -> bool:
         return self.status not in self.CANCELLED_STATUSES

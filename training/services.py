@@ -94,16 +94,15 @@ def booking_create(
         try:
             # A savepoint, so the constraint backstop leaves the outer transaction usable.
             with transaction.atomic():
-                booking = Booking.objects.create(
+                booking = Booking.of_member(
                     session=locked,
                     member=member,
-                    council_id=member.council_id,
-                    role=member.role,
                     status=status,
                     created_at=now,
                     booked_by=booked_by,
                     audience_override_reason=audience_override_reason,
                 )
+                booking.save(force_insert=True)
         except IntegrityError as exc:
             raise BookingRefused(_ALREADY_BOOKED, code="already-booked") from exc
         if status == Booking.Status.CONFIRMED:
