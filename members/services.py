@@ -108,17 +108,7 @@ def member_approve(*, member: Member) -> bool:
         if member.status == Member.Status.APPROVED:
             return False
         _set_status(member, Member.Status.APPROVED, reason="")
-        notify(
-            template="member-approved",
-            to_email=member.user.email,
-            kind="member-approved",
-            dedupe_key=f"member-approved:member:{member.pk}:{member.status_changed_at.timestamp():.0f}",
-            user=member.user,
-            context={
-                "member": member,
-                "reason": "You applied to join the Mentally Healthier Councils Network.",
-            },
-        )
+        _notify_decision(member, "member-approved")
     return True
 
 
@@ -133,18 +123,21 @@ def member_reject(*, member: Member, reason: str) -> bool:
             return False
         _set_status(member, Member.Status.REJECTED, reason=reason)
         _end_access(member.user, reason="the membership application was not approved")
-        notify(
-            template="member-rejected",
-            to_email=member.user.email,
-            kind="member-rejected",
-            dedupe_key=f"member-rejected:member:{member.pk}:{member.status_changed_at.timestamp():.0f}",
-            user=member.user,
-            context={
-                "member": member,
-                "reason": "You applied to join the Mentally Healthier Councils Network.",
-            },
-        )
+        _notify_decision(member, "member-rejected")
     return True
+
+
+def _notify_decision(member: Member, kind: str) -> None:
+    # The decision's time is in the key: a member approved again after a
+    # rejection is told again.
+    notify(
+        template=kind,
+        to_email=member.user.email,
+        kind=kind,
+        dedupe_key=f"{kind}:member:{member.pk}:{member.status_changed_at.timestamp():.0f}",
+        user=member.user,
+        context={"member": member, "reason": "You applied to join the Mentally Healthier Councils Network."},
+    )
 
 
 def _set_status(member: Member, status: str, *, reason: str) -> None:

@@ -236,17 +236,12 @@ def _tell_everyone_booked(session: Session, *, changed: list[str], bookings=None
     if bookings is None:
         bookings = session.bookings.active().select_related("member__user").order_by("pk")
     people = [_attendee(session, booking, cancelled=cancelled) for booking in bookings if booking.member_id]
-    event_changes.pending_reminders_skip(
-        key_prefixes=[f"training-reminder:session:{session.pk}:"],
-        reason=f"session {session.pk} changed (calendar sequence {session.sequence})",
-    )
-    return event_changes.notices_send(
+    return event_changes.change_announce(
         event=session,
-        sequence=session.sequence,
         people=people,
-        template="training-session-cancelled" if cancelled else "training-session-changed",
-        kind="training-session-cancelled" if cancelled else "training-session-changed",
+        kind_prefix="training-session",
         cancelled=cancelled,
+        reminder_key_prefix=f"training-reminder:session:{session.pk}:",
         filename=f"training-session-{session.pk}.ics",
         context={
             "session": session,
