@@ -369,7 +369,15 @@ def survey_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: str 
 
 
 def _notify_scheduled(
-    meeting: Meeting, recipient, *, template: str, kind: str, dedupe_key: str, skip_reason: str, sensitive=False, **extra
+    meeting: Meeting,
+    recipient,
+    *,
+    template: str,
+    kind: str,
+    dedupe_key: str,
+    skip_reason: str,
+    sensitive: bool = False,
+    **extra,
 ):
     """A scheduled email to one registrant, in the bulk lane."""
     registration = recipient.context["registration"]
