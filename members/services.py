@@ -150,19 +150,31 @@ def _set_status(member: Member, status: str, *, reason: str) -> None:
 def _notify_staff_of_pending(member: Member) -> None:
     # One email per pending member per staff address: the dedupe key makes a
     # second verified address (or a repeated signal) a no-op.
+    _notify_staff(
+        member, kind="staff-member-pending", key_prefix=f"{privacy.staff_notice_key_prefix(member.pk)}pending:"
+    )
+
+
+def _notify_staff(member: Member, *, kind: str, key_prefix: str, context: dict | None = None) -> int:
+    """Email every STAFF_NOTIFY_EMAILS address about member, once per address.
+    Returns emails written."""
+    written = 0
     for staff_email in settings.STAFF_NOTIFY_EMAILS:
-        notify(
-            template="staff-member-pending",
+        row = notify(
+            template=kind,
             to_email=staff_email,
-            kind="staff-member-pending",
+            kind=kind,
             # A digest, not the address itself: the key is exported with the member's data.
-            dedupe_key=f"{privacy.staff_notice_key_prefix(member.pk)}pending:{_digest(staff_email)}",
+            dedupe_key=f"{key_prefix}{_digest(staff_email)}",
             context={
                 "member": member,
                 "admin_url": reverse("admin:members_member_change", args=[member.pk]),
                 "reason": "Your address is listed in STAFF_NOTIFY_EMAILS for new members who need approval.",
+                **(context or {}),
             },
         )
+        written += row is not None
+    return written
 
 
 def _digest(value: str) -> str:
@@ -376,23 +388,12 @@ def applications_unreviewed_remind(*, created_before: datetime) -> int:
     written = 0
     with transaction.atomic():
         for member in Member.objects.awaiting_review().filter(created_at__lt=created_before).select_related("user"):
-            for staff_email in settings.STAFF_NOTIFY_EMAILS:
-                written += (
-                    notify(
-                        template="staff-member-unreviewed",
-                        to_email=staff_email,
-                        kind="staff-member-unreviewed",
-                        dedupe_key=f"{_unreviewed_reminder_prefix(member.pk)}{_digest(staff_email)}",
-                        context={
-                            "member": member,
-                            "deleted_after_days": settings.RETENTION_UNREVIEWED_DAYS,
-                            "admin_url": reverse("admin:members_member_change", args=[member.pk]),
-                            "reason": "Your address is listed in STAFF_NOTIFY_EMAILS for new members who need "
-                            "approval.",
-                        },
-                    )
-                    is not None
-                )
+            written += _notify_staff(
+                member,
+                kind="staff-member-unreviewed",
+                key_prefix=_unreviewed_reminder_prefix(member.pk),
+                context={"deleted_after_days": settings.RETENTION_UNREVIEWED_DAYS},
+            )
     return written
 
 
