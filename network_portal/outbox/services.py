@@ -162,6 +162,16 @@ def already_queued(*, dedupe_keys=(), prefix: str = "", queued_before: datetime 
     return set(rows.values_list("dedupe_key", flat=True))
 
 
+def emails_about(*, user, address: str, key_prefixes: Iterable[str] = ()):
+    """The rows to or from a person (by account or address), and those under
+    these dedupe-key prefixes (staff emails about them): for their data
+    export and erasure."""
+    query = Q(user=user) | Q(to_email__iexact=address) | Q(reply_to__iexact=address)
+    for prefix in key_prefixes:
+        query |= Q(dedupe_key__startswith=prefix)
+    return OutboxEmail.objects.filter(query)
+
+
 def unsubscribe_headers(url: str) -> dict:
     """RFC 2369 and RFC 8058 headers: mail clients show an "Unsubscribe" button
     that POSTs to url without opening a browser."""
