@@ -121,19 +121,20 @@ def research_breakdown(client):
     return _research_package(client, "breakdown.csv")
 
 
-def research_commitments(client):
-    Commitment.objects.create(
+def _verified_motion_with_payload() -> Commitment:
+    return Commitment.objects.create(
         council=CouncilFactory(), kind="motion", summary=PAYLOAD, happened_on=timezone.localdate(),
         evidence_url="https://example.org/motion", status="verified", verified_at=timezone.now(),
     )  # fmt: skip
+
+
+def research_commitments(client):
+    _verified_motion_with_payload()
     return _research_package(client, "council_commitments.csv")
 
 
 def outcome_council_changes(client):
-    Commitment.objects.create(
-        council=CouncilFactory(), kind="motion", summary=PAYLOAD, happened_on=timezone.localdate(),
-        evidence_url="https://example.org/motion", status="verified", verified_at=timezone.now(),
-    )  # fmt: skip
+    _verified_motion_with_payload()
     return _staff(client).get(reverse("training:outcomes-csv", args=["council-changes"]))
 
 
