@@ -12,6 +12,11 @@ from .models import FEEDBACK_ANSWERS, FOLLOWUP_ANSWERS, Commitment, Course, Feed
 YES_NO = [(True, "Yes"), (False, "No")]
 
 
+def _yes_no(label: str) -> forms.TypedChoiceField:
+    """A required Yes/No question, answered with radio buttons, cleaned to a bool."""
+    return forms.TypedChoiceField(label=label, choices=YES_NO, coerce=lambda v: v == "True", widget=forms.RadioSelect)
+
+
 class SessionFilterForm(forms.Form):
     council = forms.ModelChoiceField(
         queryset=Council.objects.all(),
@@ -98,30 +103,12 @@ class FollowUpForm(forms.ModelForm):
         max_length=500,
         assume_scheme="https",
     )
-    raised_in_meeting = forms.TypedChoiceField(
-        label="Have you raised mental health in a council meeting?",
-        choices=YES_NO,
-        coerce=lambda v: v == "True",
-        widget=forms.RadioSelect,
+    raised_in_meeting = _yes_no("Have you raised mental health in a council meeting?")
+    influenced_policy = _yes_no(
+        "Have you proposed or influenced a council policy or decision with mental health in mind?"
     )
-    influenced_policy = forms.TypedChoiceField(
-        label="Have you proposed or influenced a council policy or decision with mental health in mind?",
-        choices=YES_NO,
-        coerce=lambda v: v == "True",
-        widget=forms.RadioSelect,
-    )
-    became_champion = forms.TypedChoiceField(
-        label="Have you become a mental health champion?",
-        choices=YES_NO,
-        coerce=lambda v: v == "True",
-        widget=forms.RadioSelect,
-    )
-    changed_own_wellbeing = forms.TypedChoiceField(
-        label="Have you changed how you look after your own wellbeing?",
-        choices=YES_NO,
-        coerce=lambda v: v == "True",
-        widget=forms.RadioSelect,
-    )
+    became_champion = _yes_no("Have you become a mental health champion?")
+    changed_own_wellbeing = _yes_no("Have you changed how you look after your own wellbeing?")
 
     class Meta:
         model = FollowUp
