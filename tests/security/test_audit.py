@@ -5,9 +5,14 @@ from django.urls import reverse
 
 from meetings.models import Registration
 from network_portal.models import AuditEvent
-from tests.factories import MemberFactory, UserFactory
+from tests.factories import MemberFactory
 from tests.meetings.factories import MeetingFactory, RegistrationFactory
-from tests.training.factories import BookingFactory, ResearchProjectFactory, SessionFactory, researcher_group
+from tests.training.factories import (
+    BookingFactory,
+    ResearchProjectFactory,
+    SessionFactory,
+    researcher_on_project,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -88,10 +93,7 @@ def test_selected_registrations_csv_is_logged(staff_client):
 
 
 def test_research_export_is_logged(client):
-    researcher = UserFactory()
-    researcher.groups.add(researcher_group())
-    project = ResearchProjectFactory()
-    project.researchers.add(researcher)
+    researcher, project = researcher_on_project()
     client.force_login(researcher)
     assert client.get(reverse("training:research-package", args=[project.pk])).status_code == 200
     event = AuditEvent.objects.get()
