@@ -337,7 +337,7 @@ def test_already_queued_names_the_existing_keys_by_list_by_prefix_and_by_age():
 def test_skip_pending_by_key_prefix_stops_only_the_waiting_rows_under_it():
     waiting = send_notice(dedupe_key="reminder:event:1:person:1")
     sent = send_notice(dedupe_key="reminder:event:1:person:2")
-    OutboxEmail.objects.filter(pk=sent.pk).update(status=OutboxEmail.Status.SENT)
+    OutboxEmail.objects.filter(pk=sent.pk).update(status=OutboxEmail.Status.SENT, sent_at=timezone.now())
     other = send_notice(dedupe_key="reminder:event:2:person:1")
 
     assert services.outbox_skip_pending(key_prefixes=["reminder:event:1:"], reason="event moved") == 1
