@@ -188,23 +188,10 @@ def _bare_loop(port: int, *, prebuilt: bool) -> float:
 
 
 def _start_worker(sink_port: int, log: Path) -> subprocess.Popen:
-    from network_portal.celery import app
+    from network_portal.celery import app, worker_command
 
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "network_portal",
-            "worker",
-            "--loglevel=INFO",
-            "--pool=prefork",
-            "--concurrency=1",
-            "--without-mingle",
-            "--without-gossip",
-            "--hostname=bench@%h",
-        ],
+        worker_command(hostname="bench@%h"),
         cwd=ROOT,
         env=_environment(EMAIL_URL=f"smtp://127.0.0.1:{sink_port}"),
         stdout=log.open("w"),

@@ -1,14 +1,13 @@
 from functools import partial
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.http import HttpResponse
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from network_portal import audit
+from network_portal.admin_site import cancel_confirmation
 from network_portal.csv_export import csv_response
 from network_portal.event_changes import ChangeRefused
 
@@ -186,15 +185,14 @@ class MeetingAdmin(admin.ModelAdmin):
             reason = form.cleaned_data["reason"]
             cancel = partial(services.meeting_cancel, reason=reason)
             return self._run(request, queryset, cancel, "Cancelled; {n} notice(s) queued.", count_results=True)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Cancel meetings",
-            "meetings": queryset.with_counts(),
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "meetings/admin_cancel_confirmation.html", context)
+        return cancel_confirmation(
+            self,
+            request,
+            template="meetings/admin_cancel_confirmation.html",
+            title="Cancel meetings",
+            events=queryset.with_counts(),
+            form=form,
+        )
 
     @admin.action(description="Duplicate for next quarter (as drafts)")
     def duplicate_for_next_quarter(self, request, queryset):

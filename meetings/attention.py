@@ -1,22 +1,8 @@
 """What needs staff attention in this app, counted on the admin index."""
 
-from network_portal.admin_counts import AdminCount, register
+from network_portal.admin_counts import register_changelist_count
 
 from .models import Action, Meeting
 
-register(
-    AdminCount(
-        label="Meetings waiting for minutes",
-        urlname="admin:meetings_meeting_changelist",
-        query="minutes=waiting",
-        count=lambda: Meeting.objects.awaiting_minutes().count(),
-    )
-)
-register(
-    AdminCount(
-        label="Meeting actions overdue",
-        urlname="admin:meetings_action_changelist",
-        query="due=overdue",
-        count=lambda: Action.objects.overdue().count(),
-    )
-)
+register_changelist_count("Meetings waiting for minutes", Meeting.objects.awaiting_minutes, query="minutes=waiting")
+register_changelist_count("Meeting actions overdue", Action.objects.overdue, query="due=overdue")

@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import partial
 
 from members.access import membership_current_q
-from network_portal.schedules import Recipient, Schedule, register
+from network_portal.schedules import Recipient, Schedule, register, register_reminders
 
 from . import services
 from .models import Meeting, Registration
@@ -16,24 +16,17 @@ def _published_meetings():
     return Meeting.objects.published()
 
 
-def _registered(meeting: Meeting):
-    registrations = (
-        meeting.registrations.registered().filter(membership_current_q("user")).select_related("user", "meeting")
-    )
+def _current_members_of(registrations) -> list[Recipient]:
+    registrations = registrations.filter(membership_current_q("user")).select_related("user", "meeting")
     return [Recipient(user=r.user, subject_id=r.user_id, context={"registration": r}) for r in registrations]
+
+
+def _registered(meeting: Meeting):
+    return _current_members_of(meeting.registrations.registered())
 
 
 def _survey_recipients(meeting: Meeting):
-    registrations = (
-        Registration.objects.survey_recipients(meeting)
-        .filter(membership_current_q("user"))
-        .select_related("user", "meeting")
-    )
-    return [Recipient(user=r.user, subject_id=r.user_id, context={"registration": r}) for r in registrations]
-
-
-def _until_start(meeting: Meeting):
-    return meeting.starts_at
+    return _current_members_of(Registration.objects.survey_recipients(meeting))
 
 
 def _survey_expiry(meeting: Meeting):
@@ -41,23 +34,15 @@ def _survey_expiry(meeting: Meeting):
     return meeting.ends_at + timedelta(days=7)
 
 
-for days in (7, 1):
-    register(
-        Schedule(
-            name=f"meeting-reminder-{days}d",
-            kind="reminder",
-            label=f"{days}d",
-            anchor="starts_at",
-            offset=-timedelta(days=days),
-            events=_published_meetings,
-            recipients=_registered,
-            send=partial(services.reminder_send, days=days),
-            expires=_until_start,
-            superseded_by=-timedelta(days=1) if days == 7 else None,
-            rescheduled_field="rescheduled_at",
-            passes_now=True,
-        )
-    )
+# A reminder is pointless once the meeting has started (the default expiry).
+register_reminders(
+    name="meeting-reminder",
+    kind="reminder",
+    days=(7, 1),
+    events=_published_meetings,
+    recipients_for=lambda days: _registered,
+    send_for=lambda days: partial(services.reminder_send, days=days),
+)
 
 register(
     Schedule(

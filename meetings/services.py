@@ -366,42 +366,56 @@ def calendar_feed_regenerate(*, user) -> CalendarFeed:
 
 
 def reminder_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: str = "", days: int, now=None):
-    registration = recipient.context["registration"]
-    return notify(
+    return _notify_scheduled(
+        event,
+        recipient,
         template="meeting-reminder",
-        to_email=registration.user.email,
         kind="reminder",
         dedupe_key=dedupe_key,
-        lane=OutboxEmail.Lane.BULK,
-        user=registration.user,
         skip_reason=skip_reason,
-        context={
-            "meeting": event,
-            "registration": registration,
-            "days": days,
-            "time_left": time_left_phrase(event.starts_at, now or timezone.now()),
-            "reason": "You registered for this meeting.",
-        },
+        days=days,
+        time_left=time_left_phrase(event.starts_at, now or timezone.now()),
+        reason="You registered for this meeting.",
     )
 
 
 def survey_send(*, event: Meeting, recipient, dedupe_key: str, skip_reason: str = ""):
-    registration = recipient.context["registration"]
-    return notify(
+    return _notify_scheduled(
+        event,
+        recipient,
         template="meeting-survey",
-        to_email=registration.user.email,
         kind="survey",
         dedupe_key=dedupe_key,
-        lane=OutboxEmail.Lane.BULK,
+        skip_reason=skip_reason,
         sensitive=True,  # the signed survey link answers as the member
+        feedback_url=feedback_link(recipient.context["registration"]),
+        reason="You registered for this meeting, and your answers shape the next one.",
+    )
+
+
+def _notify_scheduled(
+    meeting: Meeting,
+    recipient,
+    *,
+    template: str,
+    kind: str,
+    dedupe_key: str,
+    skip_reason: str,
+    sensitive: bool = False,
+    **extra,
+):
+    """A scheduled email to one registrant, in the bulk lane."""
+    registration = recipient.context["registration"]
+    return notify(
+        template=template,
+        to_email=registration.user.email,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        lane=OutboxEmail.Lane.BULK,
+        sensitive=sensitive,
         user=registration.user,
         skip_reason=skip_reason,
-        context={
-            "meeting": event,
-            "registration": registration,
-            "feedback_url": feedback_link(registration),
-            "reason": "You registered for this meeting, and your answers shape the next one.",
-        },
+        context={"meeting": meeting, "registration": registration, **extra},
     )
 
 
@@ -495,17 +509,12 @@ def _tell_everyone_registered(meeting: Meeting, *, changed: list[str], registrat
         )
         for registration in registrations
     ]
-    event_changes.pending_reminders_skip(
-        key_prefixes=[f"reminder:meeting:{meeting.pk}:"],
-        reason=f"meeting {meeting.pk} changed (calendar sequence {meeting.sequence})",
-    )
-    return event_changes.notices_send(
+    return event_changes.change_announce(
         event=meeting,
-        sequence=meeting.sequence,
         people=people,
-        template="meeting-cancelled" if cancelled else "meeting-changed",
-        kind="meeting-cancelled" if cancelled else "meeting-changed",
+        kind_prefix="meeting",
         cancelled=cancelled,
+        reminder_key_prefix=f"reminder:meeting:{meeting.pk}:",
         filename=f"{meeting.slug}.ics",
         context={"meeting": meeting, "changed": changed, "reason": "You registered for this meeting."},
     )

@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 from django.db.models import ProtectedError, Q
 
+from network_portal.outbox import emails_about
 from network_portal.privacy import (  # noqa: F401 - the registry's names, for callers of this module
     SELF,
     ImproperlyConfigured,
@@ -149,12 +150,10 @@ def staff_notice_key_prefix(member_id: int) -> str:
 
 
 def _outbox_rows_about(user):
-    OutboxEmail = apps.get_model("network_portal", "OutboxEmail")
-    query = Q(user=user) | Q(to_email__iexact=user.email) | Q(reply_to__iexact=user.email)
     member = _member_of(user)
-    if member is not None:
-        query |= Q(dedupe_key__startswith=staff_notice_key_prefix(member.pk))
-    return OutboxEmail.objects.filter(query)
+    return emails_about(
+        user=user, address=user.email, key_prefixes=[staff_notice_key_prefix(member.pk)] if member else []
+    )
 
 
 def _enquiries_from(user):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from network_portal.markdown import render_markdown
-from network_portal.outbox import OutboxEmail, notify, outbox_skip_pending
+from network_portal.outbox import OutboxEmail, already_queued, notify, outbox_skip_pending
 from network_portal.privacy import ERASED_DOMAIN
 from network_portal.signing import make_token
 from network_portal.urls_util import absolute_url
@@ -120,17 +120,7 @@ def member_approve(*, member: Member) -> bool:
         if member.status == Member.Status.APPROVED:
             return False
         _set_status(member, Member.Status.APPROVED, reason="")
-        notify(
-            template="member-approved",
-            to_email=member.user.email,
-            kind="member-approved",
-            dedupe_key=f"member-approved:member:{member.pk}:{member.status_changed_at.timestamp():.0f}",
-            user=member.user,
-            context={
-                "member": member,
-                "reason": "You applied to join the Mentally Healthier Councils Network.",
-            },
-        )
+        _notify_decision(member, "member-approved")
     return True
 
 
@@ -145,18 +135,21 @@ def member_reject(*, member: Member, reason: str) -> bool:
             return False
         _set_status(member, Member.Status.REJECTED, reason=reason)
         _end_access(member.user, reason="the membership application was not approved")
-        notify(
-            template="member-rejected",
-            to_email=member.user.email,
-            kind="member-rejected",
-            dedupe_key=f"member-rejected:member:{member.pk}:{member.status_changed_at.timestamp():.0f}",
-            user=member.user,
-            context={
-                "member": member,
-                "reason": "You applied to join the Mentally Healthier Councils Network.",
-            },
-        )
+        _notify_decision(member, "member-rejected")
     return True
+
+
+def _notify_decision(member: Member, kind: str) -> None:
+    # The decision's time is in the key: a member approved again after a
+    # rejection is told again.
+    notify(
+        template=kind,
+        to_email=member.user.email,
+        kind=kind,
+        dedupe_key=f"{kind}:member:{member.pk}:{member.status_changed_at.timestamp():.0f}",
+        user=member.user,
+        context={"member": member, "reason": "You applied to join the Mentally Healthier Councils Network."},
+    )
 
 
 def _set_status(member: Member, status: str, *, reason: str) -> None:
@@ -169,19 +162,31 @@ def _set_status(member: Member, status: str, *, reason: str) -> None:
 def _notify_staff_of_pending(member: Member) -> None:
     # One email per pending member per staff address: the dedupe key makes a
     # second verified address (or a repeated signal) a no-op.
+    _notify_staff(
+        member, kind="staff-member-pending", key_prefix=f"{privacy.staff_notice_key_prefix(member.pk)}pending:"
+    )
+
+
+def _notify_staff(member: Member, *, kind: str, key_prefix: str, context: dict | None = None) -> int:
+    """Email every STAFF_NOTIFY_EMAILS address about member, once per address.
+    Returns emails written."""
+    written = 0
     for staff_email in settings.STAFF_NOTIFY_EMAILS:
-        notify(
-            template="staff-member-pending",
+        row = notify(
+            template=kind,
             to_email=staff_email,
-            kind="staff-member-pending",
+            kind=kind,
             # A digest, not the address itself: the key is exported with the member's data.
-            dedupe_key=f"{privacy.staff_notice_key_prefix(member.pk)}pending:{_digest(staff_email)}",
+            dedupe_key=f"{key_prefix}{_digest(staff_email)}",
             context={
                 "member": member,
                 "admin_url": reverse("admin:members_member_change", args=[member.pk]),
                 "reason": "Your address is listed in STAFF_NOTIFY_EMAILS for new members who need approval.",
+                **(context or {}),
             },
         )
+        written += row is not None
+    return written
 
 
 def _digest(value: str) -> str:
@@ -395,23 +400,12 @@ def applications_unreviewed_remind(*, created_before: datetime) -> int:
     written = 0
     with transaction.atomic():
         for member in Member.objects.awaiting_review().filter(created_at__lt=created_before).select_related("user"):
-            for staff_email in settings.STAFF_NOTIFY_EMAILS:
-                written += (
-                    notify(
-                        template="staff-member-unreviewed",
-                        to_email=staff_email,
-                        kind="staff-member-unreviewed",
-                        dedupe_key=f"{_unreviewed_reminder_prefix(member.pk)}{_digest(staff_email)}",
-                        context={
-                            "member": member,
-                            "deleted_after_days": settings.RETENTION_UNREVIEWED_DAYS,
-                            "admin_url": reverse("admin:members_member_change", args=[member.pk]),
-                            "reason": "Your address is listed in STAFF_NOTIFY_EMAILS for new members who need "
-                            "approval.",
-                        },
-                    )
-                    is not None
-                )
+            written += _notify_staff(
+                member,
+                kind="staff-member-unreviewed",
+                key_prefix=_unreviewed_reminder_prefix(member.pk),
+                context={"deleted_after_days": settings.RETENTION_UNREVIEWED_DAYS},
+            )
     return written
 
 
@@ -421,13 +415,11 @@ def applications_unreviewed_delete(*, created_before: datetime, reminded_before:
     deleted = 0
     candidates = Member.objects.awaiting_review().filter(created_at__lt=created_before, user__is_staff=False)
     for member_id in candidates.values_list("pk", flat=True):
-        reminded = OutboxEmail.objects.filter(
-            dedupe_key__startswith=_unreviewed_reminder_prefix(member_id), created_at__lt=reminded_before
-        )
         with transaction.atomic():
             # The filter again, under the lock: an application approved since is left alone.
             member = candidates.select_for_update(of=("self",)).select_related("user").filter(pk=member_id).first()
-            if member is None or not reminded.exists():
+            reminded = already_queued(prefix=_unreviewed_reminder_prefix(member_id), queued_before=reminded_before)
+            if member is None or not reminded:
                 continue
             notify(
                 template="member-application-closed",

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from . import audit
+from .admin_site import ReadOnlyAdmin
 from .models import AuditEvent, MfaInvitation, OutboxEmail, RetentionRun
 from .outbox import services
 
@@ -49,21 +50,8 @@ class OutboxEmailAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
             self.message_user(request, f"{ignored} selected email(s) had not failed and were left as they were.")
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    """Append-only records: staff can read them but never add, edit or delete."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(AuditEvent)
-class AuditEventAdmin(_ReadOnlyAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor_email", "action", "subject_user", "row_count", "detail"]
     list_filter = ["action"]
     search_fields = ["actor_email", "detail", "subject_user__email"]
@@ -72,12 +60,12 @@ class AuditEventAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(RetentionRun)
-class RetentionRunAdmin(_ReadOnlyAdmin):
+class RetentionRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "__str__"]
 
 
 @admin.register(MfaInvitation)
-class MfaInvitationAdmin(_ReadOnlyAdmin):
+class MfaInvitationAdmin(ReadOnlyAdmin):
     """Who was invited to set up an authenticator app, by whom, and whether it
     was used. New ones are sent by granting the role on the user's page."""
 

@@ -5,6 +5,7 @@ in its `<app>/attention.py`."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from .registry import Registry
@@ -34,6 +35,20 @@ admin_counts: Registry[AdminCount | AdminCountGroup] = Registry("Admin counts", 
 
 def register(item: AdminCount | AdminCountGroup) -> AdminCount | AdminCountGroup:
     return admin_counts.register(item)
+
+
+def register_changelist_count(label: str, rows: Callable[[], QuerySet], *, query: str = "") -> AdminCount:
+    """Count rows() and link to their model's admin list, filtered by query
+    (which should select the same rows there)."""
+    opts = rows().model._meta  # a lazy QuerySet: no query runs at start-up
+    return register(
+        AdminCount(
+            label=label,
+            urlname=f"admin:{opts.app_label}_{opts.model_name}_changelist",
+            query=query,
+            count=lambda: rows().count(),
+        )
+    )
 
 
 def current() -> list[dict]:

@@ -1,5 +1,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
 from . import admin_counts
 
@@ -16,3 +18,30 @@ class PortalAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         context = {"attention": admin_counts.current(), **(extra_context or {})}
         return super().index(request, context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only records: staff can read them but never add, edit or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def cancel_confirmation(model_admin, request, *, template: str, title: str, events, form) -> TemplateResponse:
+    """The confirmation step of a "cancel and tell everyone" action: the events
+    with their counts and the reason form, posted back to the same action."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "events": events,
+        "form": form,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "opts": model_admin.model._meta,
+    }
+    return TemplateResponse(request, template, context)

@@ -1,4 +1,5 @@
 import os
+import sys
 from pathlib import Path
 
 from celery import Celery
@@ -35,3 +36,23 @@ def _make_broker_folders(sender, **kwargs):
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+def worker_command(*, hostname: str, concurrency: int = 1, queues: str = "") -> list[str]:
+    """The command line of one prefork worker, as the tests and the benchmark
+    start it: no mingle or gossip, so it is ready as soon as it answers a ping."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "network_portal",
+        "worker",
+        "--loglevel=INFO",
+        "--pool=prefork",
+        f"--concurrency={concurrency}",
+        "--without-mingle",
+        "--without-gossip",
+        f"--hostname={hostname}",
+        *([f"--queues={queues}"] if queues else []),
+    ]

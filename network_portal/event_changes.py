@@ -6,6 +6,7 @@ recipients and email templates, so neither app copies the other:
     refusal = change_refusal(title=..., cancelled=..., ended=..., cancelling=...)
     changed = changed_fields(before, after, ("starts_at", "venue", ...))
     notices_send(event=..., people=[Attendee(...)], template=..., kind=..., cancelled=...)
+    change_announce(...)  # skips the old reminders, then notices_send
 
 Every confirmed and waiting-list person gets one email per change (the key
 carries the event's new SEQUENCE), with an updated calendar file: SEQUENCE
@@ -21,8 +22,7 @@ from dataclasses import dataclass, field
 from django.db import models
 
 from . import ics
-from .models import OutboxEmail
-from .outbox import Attachment, notify
+from .outbox import Attachment, notify, outbox_skip_pending
 
 
 class ChangeRefused(Exception):
@@ -96,11 +96,34 @@ def notices_send(
 def pending_reminders_skip(*, key_prefixes: Iterable[str], reason: str) -> int:
     """Record the not-yet-sent rows under these dedupe-key prefixes (e.g.
     "reminder:meeting:12:") as skipped. Returns how many."""
-    query = models.Q()
-    for prefix in key_prefixes:
-        query |= models.Q(dedupe_key__startswith=prefix)
-    return (
-        OutboxEmail.objects.waiting()
-        .filter(query)
-        .update(status=OutboxEmail.Status.SKIPPED, last_error=f"Skipped: {reason}")
+    return outbox_skip_pending(key_prefixes=key_prefixes, reason=reason)
+
+
+def change_announce(
+    *,
+    event: models.Model,
+    people: Iterable[Attendee],
+    kind_prefix: str,
+    cancelled: bool,
+    reminder_key_prefix: str,
+    context: dict,
+    filename: str,
+) -> int:
+    """Skip the event's reminders still waiting for the old time, then email
+    everyone the change ("<kind_prefix>-changed") or the cancellation
+    ("<kind_prefix>-cancelled"): the kind names the template too."""
+    pending_reminders_skip(
+        key_prefixes=[reminder_key_prefix],
+        reason=f"{event._meta.model_name} {event.pk} changed (calendar sequence {event.sequence})",
+    )
+    kind = f"{kind_prefix}-cancelled" if cancelled else f"{kind_prefix}-changed"
+    return notices_send(
+        event=event,
+        sequence=event.sequence,
+        people=people,
+        template=kind,
+        kind=kind,
+        cancelled=cancelled,
+        filename=filename,
+        context=context,
     )

@@ -15,17 +15,19 @@ from allauth.mfa.models import Authenticator
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 
-_permissions: set[str] = set()
+from .registry import Registry
+
+# Filled from the apps' plug-in modules (<app>/privacy.py), at start-up.
+privileged_permissions: Registry[str] = Registry("Privileged permissions", key=lambda permission: permission)
 
 
 def register_permission(permission: str) -> str:
-    """Called from an app's ready(): holders of this permission read other people's data."""
-    _permissions.add(permission)
-    return permission
+    """Holders of this permission read other people's data."""
+    return privileged_permissions.register(permission)
 
 
 def registered_permissions() -> frozenset[str]:
-    return frozenset(_permissions)
+    return frozenset(privileged_permissions)
 
 
 def user_is_privileged(user) -> bool:
@@ -33,7 +35,7 @@ def user_is_privileged(user) -> bool:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    return any(user.has_perm(permission) for permission in _permissions)
+    return any(user.has_perm(permission) for permission in privileged_permissions)
 
 
 def user_has_authenticator(user) -> bool:
@@ -47,7 +49,7 @@ def session_passed_mfa(request) -> bool:
 def privileged_permission_required(permission: str):
     """Login, then the permission (403 without it). The view is marked with the
     permission so the MFA middleware gates it and tests can find it."""
-    if permission not in _permissions:
+    if privileged_permissions.get(permission) is None:
         raise ImproperlyConfigured(f"Register {permission} with network_portal.privileges.register_permission first.")
 
     def decorator(view):

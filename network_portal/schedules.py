@@ -185,6 +185,38 @@ def register(schedule: Schedule | MonthlySchedule) -> Schedule | MonthlySchedule
     return scheduled_emails.register(schedule)
 
 
+def register_reminders(
+    *,
+    name: str,
+    kind: str,
+    days: tuple[int, ...],
+    events: Callable[[], QuerySet],
+    recipients_for: Callable[[int], Callable[[object], Iterable[Recipient]]],
+    send_for: Callable[[int], Callable[..., object]],
+) -> None:
+    """Reminders `days` days before each event starts ("<name>-7d"...). Each is
+    skipped once the nearer one is due, follows the event when it is moved, and
+    is worded from the real time left (send gets now=)."""
+    nearer = sorted(days)
+    for count in days:
+        later = [d for d in nearer if d < count]
+        register(
+            Schedule(
+                name=f"{name}-{count}d",
+                kind=kind,
+                label=f"{count}d",
+                anchor="starts_at",
+                offset=-timedelta(days=count),
+                events=events,
+                recipients=recipients_for(count),
+                send=send_for(count),
+                superseded_by=-timedelta(days=later[-1]) if later else None,
+                rescheduled_field="rescheduled_at",
+                passes_now=True,
+            )
+        )
+
+
 def registered() -> list[Schedule | MonthlySchedule]:
     return list(scheduled_emails)
 

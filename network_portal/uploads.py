@@ -210,13 +210,15 @@ def _check_content(upload, extension: str, name: str) -> None:
         raise UploadRejected(f"“{name}” contains web page code, so it cannot be accepted.")
 
 
-def _is_pdf(upload, head: bytes) -> bool:
-    if not head.startswith(b"%PDF-"):
-        return False
+def _tail(upload, count: int) -> bytes:
+    """The last `count` bytes of the file (all of it when shorter)."""
     upload.seek(0, os.SEEK_END)
-    size = upload.tell()
-    upload.seek(max(0, size - 1024))
-    return b"%%EOF" in upload.read()
+    upload.seek(max(0, upload.tell() - count))
+    return upload.read()
+
+
+def _is_pdf(upload, head: bytes) -> bool:
+    return head.startswith(b"%PDF-") and b"%%EOF" in _tail(upload, 1024)
 
 
 def _is_png(upload, head: bytes) -> bool:
@@ -244,12 +246,7 @@ def _is_png(upload, head: bytes) -> bool:
 
 
 def _is_jpeg(upload, head: bytes) -> bool:
-    if not head.startswith(b"\xff\xd8\xff"):
-        return False
-    upload.seek(0, os.SEEK_END)
-    size = upload.tell()
-    upload.seek(max(0, size - 64))
-    return upload.read().rstrip(b"\x00").endswith(b"\xff\xd9")
+    return head.startswith(b"\xff\xd8\xff") and _tail(upload, 64).rstrip(b"\x00").endswith(b"\xff\xd9")
 
 
 def _is_ooxml(upload, head: bytes, required_part: str) -> bool:

@@ -1,22 +1,12 @@
 """What needs staff attention in this app, counted on the admin index."""
 
-from network_portal.admin_counts import AdminCount, register
+from network_portal.admin_counts import register_changelist_count
 
 from .models import CaseStudy, Update
 
-register(
-    AdminCount(
-        label="Case studies to moderate",
-        urlname="admin:resources_casestudy_changelist",
-        query="status__exact=submitted",
-        count=lambda: CaseStudy.objects.awaiting_review().count(),
-    )
+register_changelist_count(
+    "Case studies to moderate", CaseStudy.objects.awaiting_review, query="status__exact=submitted"
 )
-register(
-    AdminCount(
-        label="Partner updates waiting for approval",
-        urlname="admin:resources_update_changelist",
-        query="status__exact=submitted",
-        count=lambda: Update.objects.awaiting_approval().count(),
-    )
+register_changelist_count(
+    "Partner updates waiting for approval", Update.objects.awaiting_approval, query="status__exact=submitted"
 )

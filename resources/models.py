@@ -40,6 +40,11 @@ def _all_in(field: str, terms: list[str]) -> Q:
     return Q(*[Q(**{f"{field}__icontains": term}) for term in terms]) if terms else Q(pk__in=[])
 
 
+def _published_newest_first(name: str) -> models.Index:
+    # Lists of published rows read newest first; the index holds only those rows.
+    return models.Index(F("published_at").desc(), F("id").desc(), condition=Q(status="published"), name=name)
+
+
 class Visibility(models.TextChoices):
     PUBLIC = "public", "Public"
     MEMBERS = "members", "Members only"
@@ -162,14 +167,7 @@ class Resource(models.Model):
     class Meta:
         ordering = ["-published_at", "-pk"]
         # The library and search list published resources newest first (bench/README.md).
-        indexes = [
-            models.Index(
-                F("published_at").desc(),
-                F("id").desc(),
-                condition=Q(status="published"),
-                name="resource_published_recent",
-            )
-        ]
+        indexes = [_published_newest_first("resource_published_recent")]
         constraints = [
             models.CheckConstraint(
                 # A case study's text is its content; every other kind offers a file or a link.
@@ -287,14 +285,7 @@ class Update(models.Model):
     class Meta:
         ordering = ["-published_at", "-pk"]
         # The home page, /updates/ and the digest list published updates newest first.
-        indexes = [
-            models.Index(
-                F("published_at").desc(),
-                F("id").desc(),
-                condition=Q(status="published"),
-                name="update_published_recent",
-            )
-        ]
+        indexes = [_published_newest_first("update_published_recent")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),

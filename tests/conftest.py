@@ -2,7 +2,6 @@ import importlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from network_portal.celery import app as celery_app
+from network_portal.celery import worker_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,21 +94,7 @@ def celery_worker_process(transactional_db):
         (ROOT / "var").mkdir(exist_ok=True)
         log = open(ROOT / "var" / f"test-worker-{len(workers)}.log", "w")  # noqa: SIM115 - closed at teardown
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "network_portal",
-                "worker",
-                "--loglevel=INFO",
-                "--pool=prefork",
-                f"--concurrency={concurrency}",
-                "--without-mingle",
-                "--without-gossip",
-                f"--hostname=test{len(workers)}@%h",
-                *([f"--queues={queues}"] if queues else []),
-            ],
+            worker_command(hostname=f"test{len(workers)}@%h", concurrency=concurrency, queues=queues),
             cwd=ROOT,
             env=_worker_env(**env),
             stdout=log,

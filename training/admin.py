@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.db import models
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
@@ -9,7 +8,7 @@ from django.urls import path
 from django.utils import timezone
 
 from members.models import Member
-from network_portal import audit
+from network_portal import admin_site, audit
 from network_portal.csv_export import csv_response
 from network_portal.event_changes import ChangeRefused
 
@@ -177,15 +176,14 @@ class SessionAdmin(EvidenceLinksMixin, admin.ModelAdmin):
                     self.message_user(request, refusal.message, messages.ERROR)
             self.message_user(request, f"Cancelled; {sent} email(s) queued.", messages.SUCCESS)
             return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Cancel training sessions",
-            "sessions": queryset.with_counts(),
-            "form": form,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "training/admin/cancel_confirmation.html", context)
+        return admin_site.cancel_confirmation(
+            self,
+            request,
+            template="training/admin/cancel_confirmation.html",
+            title="Cancel training sessions",
+            events=queryset.with_counts(),
+            form=form,
+        )
 
     def get_urls(self):
         book = self.admin_site.admin_view(self.book_member_view)
@@ -262,14 +260,7 @@ class BookingAdmin(EvidenceLinksMixin, admin.ModelAdmin):
     readonly_fields = [
         "session",
         trainee,
-        "council",
-        "role",
-        "status",
-        "attended",
-        "created_at",
-        "promoted_at",
-        "cancelled_at",
-        "booked_by",
+        *Booking.RECORD_FIELDS,
         "audience_override_reason",
         "anonymised_at",
     ]
@@ -314,15 +305,8 @@ class BookingAdmin(EvidenceLinksMixin, admin.ModelAdmin):
         self.message_user(request, f"{cancelled} booking(s) cancelled.", messages.SUCCESS)
 
 
-class ReadOnlyAdmin(EvidenceLinksMixin, admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(EvidenceLinksMixin, admin_site.ReadOnlyAdmin):
+    """Evaluation records: read-only, with links to the evidence behind them."""
 
 
 @admin.register(Feedback)

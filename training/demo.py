@@ -79,15 +79,14 @@ def _past_session_with_feedback(course, council_slug, weeks) -> int:
     count = 0
     for index, member in enumerate(trainees):
         # History is written directly: the booking service rightly refuses past sessions.
-        booking = Booking.objects.create(
+        booking = Booking.of_member(
             session=session,
             member=member,
-            council_id=member.council_id,
-            role=member.role,
             status=Booking.Status.CONFIRMED,
             attended=Booking.Attended.YES,
             created_at=session.starts_at - timedelta(days=14),
         )
+        booking.save(force_insert=True)
         feedback = services.feedback_submit(
             booking=booking,
             answers={

@@ -7,9 +7,14 @@ from django.utils.formats import date_format
 from members.models import Council
 from network_portal import uploads
 
-from .models import Commitment, Course, Feedback, FollowUp
+from .models import FEEDBACK_ANSWERS, FOLLOWUP_ANSWERS, Commitment, Course, Feedback, FollowUp
 
 YES_NO = [(True, "Yes"), (False, "No")]
+
+
+def _yes_no(label: str) -> forms.TypedChoiceField:
+    """A required Yes/No question, answered with radio buttons, cleaned to a bool."""
+    return forms.TypedChoiceField(label=label, choices=YES_NO, coerce=lambda v: v == "True", widget=forms.RadioSelect)
 
 
 class SessionFilterForm(forms.Form):
@@ -53,18 +58,7 @@ def _months_ahead(today: date, count: int) -> list[tuple[str, str]]:
 class FeedbackForm(forms.ModelForm):
     class Meta:
         model = Feedback
-        fields = [
-            "rating",
-            "usefulness",
-            "confidence_residents_before",
-            "confidence_residents_after",
-            "confidence_self_before",
-            "confidence_self_after",
-            "will_do_differently",
-            "testimonial",
-            "testimonial_consent",
-            "research_consent",
-        ]
+        fields = FEEDBACK_ANSWERS
         labels = {
             "rating": "Overall, how would you rate the training?",
             "usefulness": "How useful was it for your role?",
@@ -109,44 +103,16 @@ class FollowUpForm(forms.ModelForm):
         max_length=500,
         assume_scheme="https",
     )
-    raised_in_meeting = forms.TypedChoiceField(
-        label="Have you raised mental health in a council meeting?",
-        choices=YES_NO,
-        coerce=lambda v: v == "True",
-        widget=forms.RadioSelect,
+    raised_in_meeting = _yes_no("Have you raised mental health in a council meeting?")
+    influenced_policy = _yes_no(
+        "Have you proposed or influenced a council policy or decision with mental health in mind?"
     )
-    influenced_policy = forms.TypedChoiceField(
-        label="Have you proposed or influenced a council policy or decision with mental health in mind?",
-        choices=YES_NO,
-        coerce=lambda v: v == "True",
-        widget=forms.RadioSelect,
-    )
-    became_champion = forms.TypedChoiceField(
-        label="Have you become a mental health champion?",
-        choices=YES_NO,
-        coerce=lambda v: v == "True",
-        widget=forms.RadioSelect,
-    )
-    changed_own_wellbeing = forms.TypedChoiceField(
-        label="Have you changed how you look after your own wellbeing?",
-        choices=YES_NO,
-        coerce=lambda v: v == "True",
-        widget=forms.RadioSelect,
-    )
+    became_champion = _yes_no("Have you become a mental health champion?")
+    changed_own_wellbeing = _yes_no("Have you changed how you look after your own wellbeing?")
 
     class Meta:
         model = FollowUp
-        fields = [
-            "raised_in_meeting",
-            "influenced_policy",
-            "policy_area",
-            "policy_description",
-            "evidence_url",
-            "became_champion",
-            "changed_own_wellbeing",
-            "would_recommend",
-            "research_consent",
-        ]
+        fields = FOLLOWUP_ANSWERS
         labels = {
             "policy_area": "If so, in which service area?",
             "policy_description": "Tell us about it (optional)",

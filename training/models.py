@@ -263,6 +263,18 @@ class Booking(models.Model):
         blank=True, help_text="Why staff booked a member outside the course's audience."
     )
 
+    # A booking's record, which staff read and erasure keeps so counts stay true.
+    RECORD_FIELDS = (
+        "council",
+        "role",
+        "status",
+        "attended",
+        "created_at",
+        "promoted_at",
+        "cancelled_at",
+        "booked_by",
+    )
+
     objects = BookingQuerySet.as_manager()
 
     class Meta:
@@ -293,6 +305,12 @@ class Booking(models.Model):
 
     def get_absolute_url(self):
         return self.session.get_absolute_url()
+
+    @classmethod
+    def of_member(cls, *, session, member, **fields) -> "Booking":
+        """An unsaved booking of member on session, recording their council and
+        role as they are now, so the figures keep them when the member moves."""
+        return cls(session=session, member=member, council_id=member.council_id, role=member.role, **fields)
 
     @property
     def is_active(self) -> bool:
@@ -449,6 +467,19 @@ class Feedback(models.Model):
         return bool(self.testimonial) and self.testimonial_consent != self.TestimonialConsent.DO_NOT_PUBLISH
 
 
+# The scores a feedback form asks for: kept on erasure, exported to evaluators.
+FEEDBACK_SCORES = (
+    "rating",
+    "usefulness",
+    "confidence_residents_before",
+    "confidence_residents_after",
+    "confidence_self_before",
+    "confidence_self_after",
+)
+# Everything a member answers on the feedback form.
+FEEDBACK_ANSWERS = (*FEEDBACK_SCORES, "will_do_differently", "testimonial", "testimonial_consent", "research_consent")
+
+
 class FollowUp(models.Model):
     class Wave(models.TextChoices):
         THREE_MONTHS = "3m", "3 months"
@@ -497,6 +528,23 @@ class FollowUp(models.Model):
 
     def get_absolute_url(self):
         return reverse("admin:training_followup_change", args=[self.pk])
+
+
+# A follow-up's evidence of change: exported to evaluators, and, but for the
+# member's own words, kept on erasure.
+FOLLOWUP_EVIDENCE = (
+    "raised_in_meeting",
+    "influenced_policy",
+    "policy_area",
+    "policy_description",
+    "evidence_url",
+    "became_champion",
+    "changed_own_wellbeing",
+    "would_recommend",
+)
+FOLLOWUP_OWN_WORDS = ("policy_description", "evidence_url")
+# Everything a member answers on the follow-up form.
+FOLLOWUP_ANSWERS = (*FOLLOWUP_EVIDENCE, "research_consent")
 
 
 def _new_key_salt() -> str:

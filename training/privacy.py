@@ -9,6 +9,8 @@ from network_portal import privileges
 from network_portal.privacy import PersonalData, register
 from network_portal.retention import ANONYMISE, RetentionRule, retention_rules
 
+from .models import FEEDBACK_SCORES, FOLLOWUP_EVIDENCE, FOLLOWUP_OWN_WORDS, Booking
+
 
 def _erase_booking(booking) -> None:
     # A deleted account must not keep a seat: cancelling frees it for the next
@@ -68,14 +70,7 @@ register(
         kept=(
             "session",
             "member",
-            "council",
-            "role",
-            "status",
-            "attended",
-            "created_at",
-            "promoted_at",
-            "cancelled_at",
-            "booked_by",
+            *Booking.RECORD_FIELDS,
             "anonymised_at",
             "counted_as_trainee",
         ),
@@ -91,12 +86,7 @@ register(
         "erasure, and the link to them when the booking is anonymised.",
         kept=(
             "booking",
-            "rating",
-            "usefulness",
-            "confidence_residents_before",
-            "confidence_residents_after",
-            "confidence_self_before",
-            "confidence_self_after",
+            *FEEDBACK_SCORES,
             "testimonial_consent",
             "research_consent",
             "testimonial_hidden",
@@ -112,18 +102,13 @@ register(
     PersonalData(
         model="training.FollowUp",
         owner="booking__member__user",
-        personal=("policy_description", "evidence_url"),
+        personal=FOLLOWUP_OWN_WORDS,
         kept_while_account="The follow-up evaluation's evidence of policy change; the member's words go on "
         "erasure, and the link to them when the booking is anonymised.",
         kept=(
             "booking",
             "wave",
-            "raised_in_meeting",
-            "influenced_policy",
-            "policy_area",
-            "became_champion",
-            "changed_own_wellbeing",
-            "would_recommend",
+            *(name for name in FOLLOWUP_EVIDENCE if name not in FOLLOWUP_OWN_WORDS),
             "research_consent",
             "submitted_at",
         ),

@@ -30,7 +30,7 @@ from django.utils.crypto import salted_hmac
 
 from members.models import Member
 
-from .models import Booking, FollowUp, ResearchProject
+from .models import FEEDBACK_SCORES, FOLLOWUP_EVIDENCE, FOLLOWUP_OWN_WORDS, Booking, FollowUp, ResearchProject
 
 ANY = "any"
 NO_COUNCIL = "No council (partner)"
@@ -47,25 +47,9 @@ LEVELS = {
     "session_period": ("month", "quarter", "year"),
 }
 
-FOLLOWUP_FIELDS = (
-    "raised_in_meeting",
-    "influenced_policy",
-    "policy_area",
-    "policy_description",
-    "evidence_url",
-    "became_champion",
-    "changed_own_wellbeing",
-    "would_recommend",
-)
-FREE_TEXT_FOLLOWUP = ("policy_description", "evidence_url")
-FEEDBACK_FIELDS = (
-    "rating",
-    "usefulness",
-    "confidence_residents_before",
-    "confidence_residents_after",
-    "confidence_self_before",
-    "confidence_self_after",
-)
+FOLLOWUP_FIELDS = FOLLOWUP_EVIDENCE
+FREE_TEXT_FOLLOWUP = FOLLOWUP_OWN_WORDS
+FEEDBACK_FIELDS = FEEDBACK_SCORES
 PARTICIPANT_COLUMNS = [
     "participant",
     *QUASI_IDENTIFIERS,

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from members.access import membership_current_q
 from network_portal.outbox import OutboxEmail, notify
-from network_portal.schedules import Recipient, Schedule, register, shift, time_left_phrase
+from network_portal.schedules import Recipient, Schedule, register, register_reminders, shift, time_left_phrase
 
 from . import services
 from .models import Booking, FollowUp, Session
@@ -129,22 +129,14 @@ def _followup_sender(wave: str):
     return send
 
 
-for days in (7, 1):
-    register(
-        Schedule(
-            name=f"training-reminder-{days}d",
-            kind="training-reminder",
-            label=f"{days}d",
-            anchor="starts_at",
-            offset=-timedelta(days=days),
-            events=_sessions_going_ahead,
-            recipients=_reminder_recipients(days),
-            send=_send_reminder,
-            superseded_by=-timedelta(days=1) if days == 7 else None,
-            rescheduled_field="rescheduled_at",
-            passes_now=True,
-        )
-    )
+register_reminders(
+    name="training-reminder",
+    kind="training-reminder",
+    days=(7, 1),
+    events=_sessions_going_ahead,
+    recipients_for=_reminder_recipients,
+    send_for=lambda days: _send_reminder,
+)
 
 register(
     Schedule(

@@ -47,11 +47,9 @@ def _bookings(seeder: Seeder) -> int:
         for position, member in enumerate(seeder.rng.sample(seeder.approved, min(count, len(seeder.approved)))):
             confirmed = position < session.capacity
             rows.append(
-                Booking(
+                Booking.of_member(
                     session=session,
                     member=member,
-                    council_id=member.council_id,
-                    role=member.role,
                     status=Booking.Status.CONFIRMED if confirmed else Booking.Status.WAITLISTED,
                     attended=(Booking.Attended.YES if seeder.rng.random() < 0.85 else Booking.Attended.NO)
                     if confirmed and past

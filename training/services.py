@@ -24,6 +24,8 @@ from network_portal.urls_util import absolute_url
 
 from . import research, research_package
 from .models import (
+    FEEDBACK_ANSWERS,
+    FOLLOWUP_ANSWERS,
     Booking,
     Commitment,
     Course,
@@ -48,29 +50,8 @@ FOLLOWUP_OFFSETS = {
     FollowUp.Wave.SIX_MONTHS: relativedelta(months=6),
 }
 # Fields a member answers; anything else in the answers mapping is ignored.
-FEEDBACK_FIELDS = (
-    "rating",
-    "usefulness",
-    "confidence_residents_before",
-    "confidence_residents_after",
-    "confidence_self_before",
-    "confidence_self_after",
-    "will_do_differently",
-    "testimonial",
-    "testimonial_consent",
-    "research_consent",
-)
-FOLLOWUP_FIELDS = (
-    "raised_in_meeting",
-    "influenced_policy",
-    "policy_area",
-    "policy_description",
-    "evidence_url",
-    "became_champion",
-    "changed_own_wellbeing",
-    "would_recommend",
-    "research_consent",
-)
+FEEDBACK_FIELDS = FEEDBACK_ANSWERS
+FOLLOWUP_FIELDS = FOLLOWUP_ANSWERS
 
 
 class Refused(Exception):
@@ -120,16 +101,15 @@ def booking_create(
         try:
             # A savepoint, so the constraint backstop leaves the outer transaction usable.
             with transaction.atomic():
-                booking = Booking.objects.create(
+                booking = Booking.of_member(
                     session=locked,
                     member=member,
-                    council_id=member.council_id,
-                    role=member.role,
                     status=status,
                     created_at=now,
                     booked_by=booked_by,
                     audience_override_reason=audience_override_reason,
                 )
+                booking.save(force_insert=True)
         except IntegrityError as exc:
             raise BookingRefused(_ALREADY_BOOKED, code="already-booked") from exc
         if status == Booking.Status.CONFIRMED:
@@ -263,17 +243,12 @@ def _tell_everyone_booked(session: Session, *, changed: list[str], bookings=None
     if bookings is None:
         bookings = session.bookings.active().select_related("member__user").order_by("pk")
     people = [_attendee(session, booking, cancelled=cancelled) for booking in bookings if booking.member_id]
-    event_changes.pending_reminders_skip(
-        key_prefixes=[f"training-reminder:session:{session.pk}:"],
-        reason=f"session {session.pk} changed (calendar sequence {session.sequence})",
-    )
-    return event_changes.notices_send(
+    return event_changes.change_announce(
         event=session,
-        sequence=session.sequence,
         people=people,
-        template="training-session-cancelled" if cancelled else "training-session-changed",
-        kind="training-session-cancelled" if cancelled else "training-session-changed",
+        kind_prefix="training-session",
         cancelled=cancelled,
+        reminder_key_prefix=f"training-reminder:session:{session.pk}:",
         filename=f"training-session-{session.pk}.ics",
         context={
             "session": session,

@@ -23,9 +23,11 @@ import random
 import smtplib
 import socket
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -90,6 +92,20 @@ def _render_plain_text(name: str, context: dict) -> str:
     return get_template(name).template.render(Context(context, autoescape=False))
 
 
+class Delivery(TypedDict, total=False):
+    """How a row is queued besides its content (see queue_email for the defaults):
+    notify passes these through to queue_email as they are."""
+
+    user: object
+    not_before: datetime | None
+    attachments: tuple[Attachment, ...]
+    headers: dict | None
+    reply_to: str
+    skip_reason: str
+    lane: str
+    sensitive: bool
+
+
 def notify(
     *,
     template: str,
@@ -97,15 +113,8 @@ def notify(
     kind: str,
     dedupe_key: str,
     context: dict | None = None,
-    user=None,
-    not_before: datetime | None = None,
-    attachments: tuple[Attachment, ...] = (),
-    headers: dict | None = None,
-    reply_to: str = "",
-    skip_reason: str = "",
     list_unsubscribe_url: str = "",
-    lane: str = OutboxEmail.Lane.ACCOUNT,
-    sensitive: bool = False,
+    **delivery: Unpack[Delivery],
 ) -> OutboxEmail | None:
     """Queue one email. Returns None when an email with this dedupe key exists.
 
@@ -123,10 +132,11 @@ def notify(
     """
     if OutboxEmail.objects.filter(dedupe_key=dedupe_key).exists():
         return None
-    context = {"user": user, **(context or {})}
+    context = {"user": delivery.get("user"), **(context or {})}
     if list_unsubscribe_url:
         context.setdefault("unsubscribe_url", list_unsubscribe_url)
-        headers = {**unsubscribe_headers(list_unsubscribe_url), **(headers or {})}
+        delivery["headers"] = {**unsubscribe_headers(list_unsubscribe_url), **(delivery.get("headers") or {})}
+        delivery["sensitive"] = True
     subject, text, html = render_email(template, context)
     return queue_email(
         to_email=to_email,
@@ -135,25 +145,31 @@ def notify(
         body_html=html,
         kind=kind,
         dedupe_key=dedupe_key,
-        user=user,
-        not_before=not_before,
-        attachments=attachments,
-        headers=headers,
-        reply_to=reply_to,
-        skip_reason=skip_reason,
-        lane=lane,
-        sensitive=sensitive or bool(list_unsubscribe_url),
+        **delivery,
     )
 
 
-def already_queued(*, dedupe_keys=(), prefix: str = "") -> set[str]:
+def already_queued(*, dedupe_keys=(), prefix: str = "", queued_before: datetime | None = None) -> set[str]:
     """The dedupe keys already in the outbox: those of dedupe_keys, or all that
-    start with prefix. One query, so a rescan skips what it handled before."""
+    start with prefix; with queued_before, only rows queued before then. One
+    query, so a rescan skips what it handled before."""
     if prefix:
         rows = OutboxEmail.objects.filter(dedupe_key__startswith=prefix)
     else:
         rows = OutboxEmail.objects.filter(dedupe_key__in=list(dedupe_keys))
+    if queued_before is not None:
+        rows = rows.filter(created_at__lt=queued_before)
     return set(rows.values_list("dedupe_key", flat=True))
+
+
+def emails_about(*, user, address: str, key_prefixes: Iterable[str] = ()):
+    """The rows to or from a person (by account or address), and those under
+    these dedupe-key prefixes (staff emails about them): for their data
+    export and erasure."""
+    query = Q(user=user) | Q(to_email__iexact=address) | Q(reply_to__iexact=address)
+    for prefix in key_prefixes:
+        query |= Q(dedupe_key__startswith=prefix)
+    return OutboxEmail.objects.filter(query)
 
 
 def unsubscribe_headers(url: str) -> dict:
@@ -323,14 +339,18 @@ def outbox_purge(*, now: datetime | None = None) -> int:
     return deleted
 
 
-def outbox_skip_pending(*, user, reason: str) -> int:
-    """Record every email still waiting for `user` as skipped, so none of them
-    goes out (a membership has ended). Rows already being sent are left alone.
-    Returns how many were stopped."""
+def outbox_skip_pending(*, reason: str, user=None, key_prefixes: Iterable[str] = ()) -> int:
+    """Record every email still waiting for `user` (a membership has ended), or
+    under any of these dedupe-key prefixes (an event changed), as skipped, so
+    none of them goes out. Rows already being sent are left alone. Returns how
+    many were stopped."""
+    query = Q(user=user) if user is not None else Q(pk__in=[])
+    for prefix in key_prefixes:
+        query |= Q(dedupe_key__startswith=prefix)
     with transaction.atomic():
         return (
             OutboxEmail.objects.waiting()
-            .filter(user=user)
+            .filter(query)
             .update(status=OutboxEmail.Status.SKIPPED, last_error=f"Skipped: {reason}")
         )
 

@@ -8,7 +8,10 @@ import os
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
+
+from tests.factories import PASSWORD
+from tests.security.mfa import totp_code
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by
 # the test itself (reading the outbox, creating fixtures) are still synchronous.
@@ -99,3 +102,24 @@ def visit(page, axe: AxeTracker, path: str):
     page.goto(path)
     axe.scan(page)
     return page
+
+
+def log_in(page, axe: AxeTracker, email: str, *, lands_on: str | None = "My account"):
+    """Sign in through the real form, check the heading landed on, and scan the page."""
+    visit(page, axe, "/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    if lands_on:
+        expect(page.get_by_role("heading", level=1)).to_have_text(lands_on)
+    axe.scan(page)
+
+
+def log_in_with_mfa(page, axe: AxeTracker, user, secret: str, *, lands_on: str | None = "My account"):
+    """Sign in with the password, then pass the authenticator step."""
+    log_in(page, axe, user.email, lands_on="Two-step verification")
+    page.get_by_label("Code").fill(totp_code(secret))
+    page.get_by_role("button", name="Log in").click()
+    if lands_on:
+        expect(page.get_by_role("heading", level=1)).to_have_text(lands_on)
+    axe.scan(page)

@@ -10,10 +10,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from meetings import services
-from tests.browser.conftest import visit
-from tests.factories import PASSWORD, MemberFactory, UserFactory
+from tests.browser.conftest import log_in, log_in_with_mfa, visit
+from tests.factories import MemberFactory, UserFactory
 from tests.meetings.factories import MeetingFactory, RegistrationFactory
-from tests.security.mfa import totp_code, totp_enrol
+from tests.security.mfa import totp_enrol
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +22,7 @@ def test_councillor_registers_online_downloads_ics_sees_joining_link_and_cancels
     member = MemberFactory(user__email="cllr.journey@example.org")
     meeting = MeetingFactory(title="Autumn network meeting", in_person_capacity=20)
 
-    visit(page, axe, "/accounts/login/")
-    page.get_by_label("Email").fill(member.user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
-    axe.scan(page)
+    log_in(page, axe, member.user.email)
 
     page.get_by_role("button", name="Show navigation").click()
     page.get_by_role("link", name="Meetings", exact=True).click()
@@ -80,16 +75,7 @@ def test_member_answers_the_feedback_survey_and_staff_read_the_summary(page, axe
     axe.scan(page)
 
     # Members' comments are a privileged page: staff pass their authenticator step first.
-    secret = totp_enrol(staff)
-    visit(page, axe, "/accounts/login/")
-    page.get_by_label("Email").fill(staff.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    axe.scan(page)
-    page.get_by_label("Code").fill(totp_code(secret))
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
-    axe.scan(page)
+    log_in_with_mfa(page, axe, staff, totp_enrol(staff))
     visit(page, axe, f"/meetings/{meeting.slug}/feedback-summary/")
     expect(page.get_by_text("Responses: 1 from 1 surveyed.")).to_be_visible()
     expect(page.get_by_text("Loneliness in older residents")).to_be_visible()

@@ -4,8 +4,8 @@ the refused booking left nothing behind."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import visit
-from tests.factories import PASSWORD, MemberFactory
+from tests.browser.conftest import log_in, visit
+from tests.factories import MemberFactory
 from tests.training.factories import SessionFactory
 from training.models import Booking
 
@@ -16,12 +16,7 @@ def test_booking_over_the_limit_shows_the_accessible_429_page_and_books_nothing(
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "booking": "0/h"}
     session, member = SessionFactory(), MemberFactory()
 
-    visit(page, axe, "/accounts/login/")
-    page.get_by_label("Email").fill(member.user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
-    axe.scan(page)
+    log_in(page, axe, member.user.email)
     visit(page, axe, session.get_absolute_url())
     page.get_by_role("button", name="Book a place").click()
 

@@ -5,11 +5,11 @@ every day pass axe."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import visit
-from tests.factories import PASSWORD, MemberFactory, UserFactory
+from tests.browser.conftest import log_in, log_in_with_mfa, visit
+from tests.factories import MemberFactory, UserFactory
 from tests.meetings.factories import MeetingFactory
 from tests.resources.factories import ResourceFactory, UpdateFactory
-from tests.security.mfa import totp_code, totp_enrol
+from tests.security.mfa import totp_enrol
 from tests.training.factories import BookingFactory, FeedbackFactory, past_session
 
 pytestmark = pytest.mark.browser
@@ -45,22 +45,6 @@ def _header_heights(page, axe) -> dict[int, float]:
     return heights
 
 
-def _log_in(page, axe, email):
-    visit(page, axe, "/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    axe.scan(page)
-
-
-def _log_in_staff(page, axe, user):
-    secret = totp_enrol(user)
-    _log_in(page, axe, user.email)
-    page.get_by_label("Code").fill(totp_code(secret))
-    page.get_by_role("button", name="Log in").click()
-    axe.scan(page)
-
-
 def test_header_is_one_line_for_visitors_members_and_staff_and_admin_forms_pass_axe(page, axe):
     member = MemberFactory()
     staff = UserFactory(email="admin.forms@thrive.test", is_staff=True, is_superuser=True)
@@ -68,10 +52,10 @@ def test_header_is_one_line_for_visitors_members_and_staff_and_admin_forms_pass_
     FeedbackFactory(booking=BookingFactory(session=past_session(days_ago=10), attended="yes"))
 
     signed_out = _header_heights(page, axe)
-    _log_in(page, axe, member.user.email)
+    log_in(page, axe, member.user.email, lands_on=None)
     assert _header_heights(page, axe) == signed_out
     page.context.clear_cookies()
-    _log_in_staff(page, axe, staff)
+    log_in_with_mfa(page, axe, staff, totp_enrol(staff), lands_on=None)
     assert _header_heights(page, axe) == signed_out
 
     # The dashboard's tables fit their box at 1280 px, or scroll inside it; the page never scrolls sideways.

@@ -9,35 +9,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from network_portal.schedules import registered, scheduled_email_scan
-from tests.browser.conftest import visit
-from tests.factories import PASSWORD, MemberFactory, UserFactory
-from tests.security.mfa import totp_code, totp_enrol
+from tests.browser.conftest import log_in, log_in_with_mfa, visit
+from tests.factories import MemberFactory, UserFactory
+from tests.security.mfa import totp_enrol
 from tests.training.factories import SessionFactory
 from training.models import Booking, Feedback
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page, axe, email):
-    visit(page, axe, "/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
-    axe.scan(page)
-
-
-def _log_in_with_mfa(page, axe, user, secret):
-    visit(page, axe, "/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Two-step verification")
-    axe.scan(page)
-    page.get_by_label("Code").fill(totp_code(secret))
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("My account")
-    axe.scan(page)
 
 
 def _log_out(page, axe):
@@ -62,7 +40,7 @@ def test_last_seat_waiting_list_promotion_attendance_and_feedback(page, axe, mai
     staff = UserFactory(is_staff=True, is_superuser=True)
 
     # The first councillor books the last seat.
-    _log_in(page, axe, first.user.email)
+    log_in(page, axe, first.user.email)
     _open_session(page, axe, session)
     expect(page.get_by_text("1 seat left")).to_be_visible()
     page.get_by_role("button", name="Book a place").click()
@@ -72,7 +50,7 @@ def test_last_seat_waiting_list_promotion_attendance_and_feedback(page, axe, mai
     _log_out(page, axe)
 
     # The second finds it full and joins the waiting list.
-    _log_in(page, axe, second.user.email)
+    log_in(page, axe, second.user.email)
     _open_session(page, axe, session)
     page.get_by_role("button", name="Join the waiting list").click()
     expect(page.get_by_text("You are number 1 on the waiting list.")).to_be_visible()
@@ -80,7 +58,7 @@ def test_last_seat_waiting_list_promotion_attendance_and_feedback(page, axe, mai
     _log_out(page, axe)
 
     # The first cancels; the second is promoted and emailed.
-    _log_in(page, axe, first.user.email)
+    log_in(page, axe, first.user.email)
     visit(page, axe, session.get_absolute_url())
     page.get_by_role("button", name="Cancel my booking").click()
     expect(page.get_by_role("status")).to_contain_text("Your booking is cancelled.")
@@ -94,7 +72,7 @@ def test_last_seat_waiting_list_promotion_attendance_and_feedback(page, axe, mai
     session.starts_at = timezone.now() - timedelta(hours=4)
     session.ends_at = session.starts_at + timedelta(hours=2)
     session.save()
-    _log_in_with_mfa(page, axe, staff, totp_enrol(staff))
+    log_in_with_mfa(page, axe, staff, totp_enrol(staff))
     visit(page, axe, f"/admin/training/session/{session.pk}/change/")
     page.get_by_role("link", name="Mark attendance").click()
     axe.scan(page)
@@ -153,7 +131,7 @@ def test_training_pages_read_well_on_a_phone(page, axe, london_councils):
     researcher.groups.add(researcher_group())
     ResearchProjectFactory().researchers.add(researcher)
 
-    _log_in(page, axe, member.user.email)
+    log_in(page, axe, member.user.email)
     expect(page.get_by_role("heading", name="My training")).to_be_visible()
     visit(page, axe, "/training/")
     expect(page.get_by_text("of 1 trainee who gave feedback rated it Excellent or Good")).to_be_visible()
@@ -165,7 +143,7 @@ def test_training_pages_read_well_on_a_phone(page, axe, london_councils):
     _log_out(page, axe)
 
     # Staff and researchers sign in with their authenticator app too.
-    _log_in_with_mfa(page, axe, researcher, totp_enrol(researcher))
+    log_in_with_mfa(page, axe, researcher, totp_enrol(researcher))
     # Researchers reach their export from the account menu.
     page.get_by_role("button", name="Show navigation").click()
     page.get_by_role("button", name="Your account").click()

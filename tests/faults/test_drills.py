@@ -17,6 +17,7 @@ from network_portal import tasks
 from network_portal.models import OutboxEmail
 from network_portal.outbox import services
 from tests.factories import MemberFactory
+from tests.network_portal.outbox_support import pending_rows, wait_for_status
 from tests.network_portal.smtp import SmtpSink, free_port
 from tests.training.factories import SessionFactory
 from training.models import Booking
@@ -28,16 +29,6 @@ PROBLEM_PAGE = "Sorry, there is a problem with the service"
 
 def _confirmation(booking: Booking) -> OutboxEmail:
     return OutboxEmail.objects.get(dedupe_key=f"training-confirmation:booking:{booking.pk}")
-
-
-def _wait_for_status(row: OutboxEmail, status: str, timeout: float = 60) -> OutboxEmail:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        row.refresh_from_db()
-        if row.status == status:
-            return row
-        time.sleep(0.05)
-    raise AssertionError(f"outbox email {row.pk} is {row.status}, not {status}")
 
 
 # --- Redis ------------------------------------------------------------------
@@ -74,7 +65,7 @@ def test_booking_while_redis_is_down_succeeds_and_its_email_goes_out_once_redis_
         server.start()  # empty, as after a crash: no queued task survived
         tasks.outbox_sweep.apply_async(retry=False)  # what beat publishes every minute
         [message] = sink.wait_for(1, timeout=60)
-        _wait_for_status(row, OutboxEmail.Status.SENT)
+        wait_for_status(row, OutboxEmail.Status.SENT, timeout=60)
 
     assert message["To"] == member.user.email
     assert sink.outbox_ids() == {row.pk: 1}
@@ -128,17 +119,7 @@ def test_smtp_down_retries_then_delivers_the_booking_email_exactly_once(
 def test_worker_killed_mid_send_leaves_every_row_sent_or_failed_after_the_sweep_with_at_most_one_duplicate(
     celery_worker_process, settings
 ):
-    rows = OutboxEmail.objects.bulk_create(
-        OutboxEmail(
-            to_email=f"member{n}@example.org",
-            subject=f"Reminder {n}",
-            body_text=f"Reminder number {n}\n",
-            body_html=f"<p>Reminder number {n}</p>",
-            kind="test",
-            dedupe_key=f"test:killed:{n}",
-        )
-        for n in range(6)
-    )
+    rows = pending_rows(6, key_prefix="test:killed")
     with slow_smtp_sink(delay=1.5) as sink:
         worker = celery_worker_process(EMAIL_URL=sink.url)
         tasks.outbox_send_task.delay(*[row.pk for row in rows])

@@ -1,11 +1,11 @@
-import threading
+import functools
 
 import pytest
-from django.db import connection
 
 from meetings import services
 from meetings.models import Registration
 from network_portal.models import OutboxEmail
+from tests.concurrency import run_at_once
 from tests.factories import MemberFactory
 
 from .factories import MeetingFactory
@@ -13,24 +13,7 @@ from .factories import MeetingFactory
 
 def _race(n: int, work):
     """Run work(i) in n threads released together; return the exceptions raised."""
-    barrier = threading.Barrier(n)
-    errors = []
-
-    def run(i):
-        try:
-            barrier.wait()
-            work(i)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted on
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+    return run_at_once([functools.partial(work, i) for i in range(n)])[1]
 
 
 @pytest.mark.django_db(transaction=True)

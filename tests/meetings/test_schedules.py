@@ -1,16 +1,15 @@
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection
 
 from meetings.models import Registration
 from network_portal.ics import LONDON
 from network_portal.models import OutboxEmail
 from network_portal.schedules import registered, scheduled_email_scan
+from tests.concurrency import run_at_once
 
 from .factories import MeetingFactory, RegistrationFactory
 
@@ -66,23 +65,7 @@ def test_reminder_scan_run_twice_concurrently_writes_one_row_and_one_email(mailo
     meeting = MeetingFactory()
     registration = RegistrationFactory(meeting=meeting)
     due = meeting.starts_at - timedelta(days=1) + timedelta(minutes=1)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def scan():
-        try:
-            barrier.wait()
-            results.append(_scan(now=due, prefix="meeting-reminder-1d"))
-        except Exception as exc:  # noqa: BLE001 - asserted on below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=scan) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_at_once([lambda: _scan(now=due, prefix="meeting-reminder-1d")] * 2)
 
     assert errors == []
     rows = OutboxEmail.objects.filter(kind="reminder")

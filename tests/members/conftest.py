@@ -2,6 +2,8 @@ import pytest
 
 from tests.factories import service_area_topics
 
+from .factories import member_at
+
 
 @pytest.fixture
 def topics(db):
@@ -23,3 +25,11 @@ def staff(django_user_model):
     from tests.factories import UserFactory
 
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def signed_in_member(client, camden):
+    """An approved Camden member, signed in on `client`."""
+    member = member_at(camden, status="approved")
+    client.force_login(member.user)
+    return member

@@ -13,10 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def member(client, camden):
-    member = member_at(camden, status="approved")
-    client.force_login(member.user)
-    return member
+def member(signed_in_member):
+    return signed_in_member
 
 
 def test_account_page_needs_login(client):

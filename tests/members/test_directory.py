@@ -11,10 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def viewer(client, camden):
-    member = member_at(camden, status="approved")
-    client.force_login(member.user)
-    return member
+def viewer(signed_in_member):
+    return signed_in_member
 
 
 def _listed(response) -> set[int]:

@@ -6,8 +6,9 @@ import pytest
 
 from members import services
 from network_portal.models import OutboxEmail
+from tests.concurrency import run_at_once
 from tests.factories import CouncilFactory, MemberFactory
-from tests.training.test_concurrency import _booking_call, _run_at_once
+from tests.training.test_concurrency import _booking_call
 from training import services as training_services
 from training.models import Booking
 
@@ -41,7 +42,7 @@ def test_erasing_the_last_seat_holder_while_bookings_race_promotes_the_first_wai
         training_services.booking_create(member=holder, session=session)
         queued = training_services.booking_create(member=first_waiting, session=session)
 
-        results, errors = _run_at_once([_erase_call(holder)] + [_booking_call(m, session) for m in bookers])
+        results, errors = run_at_once([_erase_call(holder)] + [_booking_call(m, session) for m in bookers])
 
         assert errors == []
         assert results.count("erased") == 1

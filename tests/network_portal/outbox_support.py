@@ -1,11 +1,14 @@
 """Shared helpers for the outbox and schedule tests: a test email template
-(kept in memory, extending the real layouts) and a way to cut the broker."""
+(kept in memory, extending the real layouts), a way to cut the broker, and
+waiting for a row's status."""
 
+import time
 from contextlib import contextmanager
 
 import pytest
 
 from network_portal.celery import app as celery_app
+from network_portal.models import OutboxEmail
 from network_portal.outbox import notify
 
 TEMPLATES = {
@@ -83,3 +86,28 @@ def broker_down():
     finally:
         _forget_broker_pools()
         celery_app.conf.broker_url = original
+
+
+def wait_for_status(row: OutboxEmail, status: str, timeout: float = 30) -> OutboxEmail:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        row.refresh_from_db()
+        if row.status == status:
+            return row
+        time.sleep(0.05)
+    raise AssertionError(f"outbox email {row.pk} is {row.status}, not {status}")
+
+
+def pending_rows(count: int, *, key_prefix: str = "test:bulk") -> list[OutboxEmail]:
+    """Rows written directly (no on-commit wake-up), as a broker outage would leave them."""
+    return OutboxEmail.objects.bulk_create(
+        OutboxEmail(
+            to_email=f"member{n}@example.org",
+            subject=f"Reminder {n}",
+            body_text=f"Reminder number {n}\n",
+            body_html=f"<p>Reminder number {n}</p>",
+            kind="test",
+            dedupe_key=f"{key_prefix}:{n}",
+        )
+        for n in range(count)
+    )

@@ -320,3 +320,42 @@ def test_each_committed_transaction_wakes_its_own_send_task(published, mailoutbo
 
     assert published == [[row.pk for row in first], [row.pk for row in second], [outside.pk]]
     assert len(mailoutbox) == 5
+
+
+def test_already_queued_names_the_existing_keys_by_list_by_prefix_and_by_age():
+    with time_machine.travel(timezone.now() - timedelta(days=3), tick=False):
+        send_notice(dedupe_key="test:old:1")
+    send_notice(dedupe_key="test:new:1")
+    three_days_ago = timezone.now() - timedelta(days=3)
+
+    assert services.already_queued(dedupe_keys=["test:old:1", "test:missing"]) == {"test:old:1"}
+    assert services.already_queued(prefix="test:") == {"test:old:1", "test:new:1"}
+    assert services.already_queued(prefix="test:", queued_before=three_days_ago + timedelta(hours=1)) == {"test:old:1"}
+    assert services.already_queued(prefix="test:", queued_before=three_days_ago - timedelta(hours=1)) == set()
+
+
+def test_skip_pending_by_key_prefix_stops_only_the_waiting_rows_under_it():
+    waiting = send_notice(dedupe_key="reminder:event:1:person:1")
+    sent = send_notice(dedupe_key="reminder:event:1:person:2")
+    OutboxEmail.objects.filter(pk=sent.pk).update(status=OutboxEmail.Status.SENT, sent_at=timezone.now())
+    other = send_notice(dedupe_key="reminder:event:2:person:1")
+
+    assert services.outbox_skip_pending(key_prefixes=["reminder:event:1:"], reason="event moved") == 1
+    statuses = dict(OutboxEmail.objects.values_list("pk", "status"))
+    assert statuses == {
+        waiting.pk: OutboxEmail.Status.SKIPPED,
+        sent.pk: OutboxEmail.Status.SENT,
+        other.pk: OutboxEmail.Status.PENDING,
+    }
+
+
+def test_emails_about_a_person_are_theirs_by_account_address_or_key_prefix():
+    user = UserFactory(email="ada@example.org")
+    by_account = send_notice(dedupe_key="test:account", user=user, to_email="old@example.org")
+    by_address = send_notice(dedupe_key="test:address", to_email="ADA@example.org")
+    about_them = send_notice(dedupe_key="staff:member:9:pending", to_email="team@thrive.test")
+    send_notice(dedupe_key="staff:member:90:pending", to_email="team@thrive.test")
+
+    rows = services.emails_about(user=user, address=user.email, key_prefixes=["staff:member:9:"])
+
+    assert set(rows) == {by_account, by_address, about_them}

@@ -1,19 +1,18 @@
 """Delivery over real SMTP (aiosmtpd on loopback) and real PostgreSQL."""
 
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 from django.utils import timezone
 
 from network_portal.models import OutboxEmail
 from network_portal.outbox import services
 from network_portal.tasks import outbox_send_task
+from tests.concurrency import run_at_once
 
-from .outbox_support import email_templates, send_notice  # noqa: F401 - fixture
+from .outbox_support import email_templates, pending_rows, send_notice  # noqa: F401 - fixture
 from .smtp import SmtpSink, free_port
 
 pytestmark = pytest.mark.usefixtures("email_templates")
@@ -26,21 +25,6 @@ def sink(settings):
     with SmtpSink() as server:
         server.use_in(settings)
         yield server
-
-
-def _pending_rows(count: int) -> list[OutboxEmail]:
-    # Written directly (no on-commit wake-up), as a broker outage would leave them.
-    return OutboxEmail.objects.bulk_create(
-        OutboxEmail(
-            to_email=f"member{n}@example.org",
-            subject=f"Reminder {n}",
-            body_text=f"Reminder number {n}\n",
-            body_html=f"<p>Reminder number {n}</p>",
-            kind="test",
-            dedupe_key=f"test:bulk:{n}",
-        )
-        for n in range(count)
-    )
 
 
 def _seconds_until_retry(row: OutboxEmail) -> float:
@@ -113,7 +97,7 @@ def test_unreachable_smtp_is_retried_with_capped_backoff_until_attempts_run_out(
 
 @pytest.mark.django_db
 def test_one_smtp_connection_carries_many_emails(sink):
-    rows = _pending_rows(5)
+    rows = pending_rows(5)
 
     assert services.outbox_sweep()["sent"] == len(rows)
 
@@ -140,7 +124,7 @@ def test_connection_dropped_by_the_server_while_idle_is_reopened_without_losing_
 
 @pytest.mark.django_db
 def test_row_released_while_waiting_in_a_batch_is_left_to_its_new_owner(sink):
-    first, second = _pending_rows(2)
+    first, second = pending_rows(2)
     batch = services._claim(limit=10)
     assert [email.pk for email in batch] == [first.pk, second.pk]
     # SMTP hung for ten minutes: another sweep released the second row and claimed it afresh.
@@ -157,25 +141,15 @@ def test_row_released_while_waiting_in_a_batch_is_left_to_its_new_owner(sink):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_in_parallel_threads_deliver_each_of_200_rows_exactly_once(sink):
-    rows = _pending_rows(200)
-    start = threading.Barrier(2)
-    results, errors = [], []
+    rows = pending_rows(200)
 
     def sweep():
         try:
-            start.wait()
-            results.append(services.outbox_sweep(batch_size=10))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
+            return services.outbox_sweep(batch_size=10)
         finally:
             services.close_connection()
-            connection.close()
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results, errors = run_at_once([sweep, sweep])
 
     assert errors == []
     assert sum(result["sent"] for result in results) == len(rows)
@@ -189,7 +163,7 @@ def test_two_sweeps_in_parallel_threads_deliver_each_of_200_rows_exactly_once(si
 def test_unreachable_smtp_stops_the_sweep_and_returns_the_untried_rows_unharmed(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 5
-    rows = _pending_rows(5)
+    rows = pending_rows(5)
 
     counts = services.outbox_sweep(batch_size=3)
 
@@ -203,7 +177,7 @@ def test_unreachable_smtp_stops_the_sweep_and_returns_the_untried_rows_unharmed(
 @pytest.mark.django_db
 def test_send_task_for_a_batch_sends_each_row_and_wakes_itself_for_the_retry(sink, monkeypatch):
     sink.handler.data_replies = [TRY_LATER]
-    rows = _pending_rows(3)
+    rows = pending_rows(3)
     wake_ups = []
     monkeypatch.setattr(services, "enqueue_send", lambda *ids, lane, countdown=None: wake_ups.append((ids, countdown)))
 

@@ -11,7 +11,7 @@ from network_portal import tasks
 from network_portal.models import OutboxEmail
 from network_portal.outbox import Attachment
 
-from .outbox_support import broker_down, email_templates, send_notice  # noqa: F401 - fixture
+from .outbox_support import broker_down, email_templates, send_notice, wait_for_status  # noqa: F401 - fixture
 from .smtp import SmtpSink
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("email_templates")]
@@ -21,16 +21,6 @@ ICS = (
     b"UID:meeting-12@example.org\r\nDTSTAMP:20260301T120000Z\r\nDTSTART:20260331T170000Z\r\n"
     b"SUMMARY:Network meeting\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 )
-
-
-def _wait_for_status(row: OutboxEmail, status: str, timeout: float = 30) -> OutboxEmail:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        row.refresh_from_db()
-        if row.status == status:
-            return row
-        time.sleep(0.05)
-    raise AssertionError(f"outbox email {row.pk} is {row.status}, not {status}")
 
 
 def _worker_has_caught_up() -> None:
@@ -49,7 +39,7 @@ def test_real_worker_delivers_one_row_exactly_once_with_html_text_and_ics_intact
             )
 
         [message] = sink.wait_for(1)
-        row = _wait_for_status(row, OutboxEmail.Status.SENT)
+        row = wait_for_status(row, OutboxEmail.Status.SENT)
         # A duplicate task delivery and a sweep find nothing left to send.
         tasks.outbox_send_task.delay(row.pk)
         tasks.outbox_sweep.delay()
@@ -87,7 +77,7 @@ def test_broker_down_at_enqueue_leaves_the_row_pending_and_the_sweep_sends_it_wh
 
         tasks.outbox_sweep.delay()  # what beat does every minute
         sink.wait_for(1)
-        _wait_for_status(row, OutboxEmail.Status.SENT)
+        wait_for_status(row, OutboxEmail.Status.SENT)
         tasks.outbox_sweep.delay()
         _worker_has_caught_up()
 

@@ -3,13 +3,11 @@ Member.created_at (a model every install has), so the mechanics are tested
 apart from any one app's reminders."""
 
 import logging
-import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
 
 from members.models import Member
 from network_portal import schedules
@@ -17,6 +15,7 @@ from network_portal.models import OutboxEmail
 from network_portal.outbox import notify, services
 from network_portal.schedules import Recipient, Schedule, scheduled_email_scan, shift
 from network_portal.tasks import scheduled_email_scan as scheduled_email_scan_task
+from tests.concurrency import run_at_once
 from tests.factories import MemberFactory
 
 from .outbox_support import email_templates, fast_passwords  # noqa: F401 - fixtures
@@ -89,23 +88,7 @@ def test_two_concurrent_scans_create_one_row_and_one_email_per_recipient(mailout
     # the sweep below does the worker's part.
     woken = []
     monkeypatch.setattr(services, "enqueue_send", lambda *ids, lane, countdown=None: woken.extend(ids))
-    start = threading.Barrier(2)
-    created, errors = [], []
-
-    def scan():
-        try:
-            start.wait()
-            created.append(scheduled_email_scan(now=JUNE, schedules=[schedule]))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=scan) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    created, errors = run_at_once([lambda: scheduled_email_scan(now=JUNE, schedules=[schedule])] * 2, timeout=60)
     services.outbox_sweep()
 
     assert errors == []

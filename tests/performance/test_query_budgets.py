@@ -30,11 +30,9 @@ def _measure(client, path) -> tuple[int, int]:
 def _grow_member_history(member, seeder) -> None:
     """Give the measured member ten times the history too, so "my" lists grow."""
     bookings = Booking.objects.bulk_create(
-        Booking(
+        Booking.of_member(
             session=session,
             member=member,
-            council_id=member.council_id,
-            role=member.role,
             status=Booking.Status.CONFIRMED,
             attended=Booking.Attended.YES,
         )

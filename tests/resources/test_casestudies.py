@@ -1,3 +1,5 @@
+import functools
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -7,6 +9,7 @@ from network_portal import uploads
 from network_portal.models import OutboxEmail
 from resources import services
 from resources.models import CaseStudy, Resource, Topic, Visibility
+from tests.concurrency import run_at_once
 from tests.factories import MemberFactory, UserFactory
 
 from . import files
@@ -216,33 +219,21 @@ def test_staff_and_the_submitter_can_fetch_the_attachment_but_nobody_else(client
 
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_publishing_at_once_create_one_resource_and_one_email(london_councils):
-    import threading
-
-    from django.db import connection
-
     from members.models import Council
 
     case_study = CaseStudyFactory(council=Council.objects.first())
     staff = [UserFactory(is_staff=True), UserFactory(is_staff=True)]
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def publish(user):
         try:
-            barrier.wait()
             services.casestudy_publish(case_study_id=case_study.pk, staff_user=user)
-            outcomes.append("published")
         except services.ModerationError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
+            return "refused"
+        return "published"
 
-    threads = [threading.Thread(target=publish, args=(user,)) for user in staff]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes, errors = run_at_once([functools.partial(publish, user) for user in staff])
 
+    assert errors == []
     assert sorted(outcomes) == ["published", "refused"]
     assert Resource.objects.filter(kind=Resource.Kind.CASE_STUDY).count() == 1
     assert OutboxEmail.objects.filter(kind="casestudy").count() == 1

@@ -5,9 +5,14 @@ from django.urls import reverse
 
 from meetings.models import Registration
 from network_portal.models import AuditEvent
-from tests.factories import MemberFactory, UserFactory
+from tests.factories import MemberFactory
 from tests.meetings.factories import MeetingFactory, RegistrationFactory
-from tests.training.factories import BookingFactory, ResearchProjectFactory, SessionFactory, researcher_group
+from tests.training.factories import (
+    BookingFactory,
+    ResearchProjectFactory,
+    SessionFactory,
+    researcher_on_project,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,16 +57,30 @@ def test_saving_a_member_is_not_logged_as_a_view(staff_client, london_councils):
     assert not AuditEvent.objects.exists()
 
 
-def test_meeting_register_csv_is_logged(staff_client):
+def _meeting_with_registrations():
     meeting = MeetingFactory()
-    registrations = RegistrationFactory.create_batch(2, meeting=meeting)
-    response = staff_client.post(
-        reverse("admin:meetings_meeting_changelist"),
-        {"action": "export_register", "_selected_action": [meeting.pk]},
-    )
+    return meeting, RegistrationFactory.create_batch(2, meeting=meeting)
+
+
+def _session_with_bookings():
+    session = SessionFactory()
+    return session, BookingFactory.create_batch(3, session=session)
+
+
+@pytest.mark.parametrize(
+    ("changelist", "event_with_people"),
+    [
+        ("admin:meetings_meeting_changelist", _meeting_with_registrations),
+        ("admin:training_session_changelist", _session_with_bookings),
+    ],
+    ids=["meeting", "training"],
+)
+def test_register_csv_is_logged(staff_client, changelist, event_with_people):
+    event, people = event_with_people()
+    response = staff_client.post(reverse(changelist), {"action": "export_register", "_selected_action": [event.pk]})
     assert response["Content-Type"].startswith("text/csv")
-    event = AuditEvent.objects.get()
-    assert (event.action, event.row_count) == (AuditEvent.Action.REGISTER_EXPORT, len(registrations))
+    logged = AuditEvent.objects.get()
+    assert (logged.action, logged.row_count) == (AuditEvent.Action.REGISTER_EXPORT, len(people))
 
 
 def test_selected_registrations_csv_is_logged(staff_client):
@@ -73,23 +92,8 @@ def test_selected_registrations_csv_is_logged(staff_client):
     assert AuditEvent.objects.get().row_count == Registration.objects.count()
 
 
-def test_training_register_csv_is_logged(staff_client):
-    session = SessionFactory()
-    bookings = BookingFactory.create_batch(3, session=session)
-    response = staff_client.post(
-        reverse("admin:training_session_changelist"),
-        {"action": "export_register", "_selected_action": [session.pk]},
-    )
-    assert response["Content-Type"].startswith("text/csv")
-    event = AuditEvent.objects.get()
-    assert (event.action, event.row_count) == (AuditEvent.Action.REGISTER_EXPORT, len(bookings))
-
-
 def test_research_export_is_logged(client):
-    researcher = UserFactory()
-    researcher.groups.add(researcher_group())
-    project = ResearchProjectFactory()
-    project.researchers.add(researcher)
+    researcher, project = researcher_on_project()
     client.force_login(researcher)
     assert client.get(reverse("training:research-package", args=[project.pk])).status_code == 200
     event = AuditEvent.objects.get()

@@ -25,10 +25,10 @@ from tests.meetings.factories import MeetingFactory, RegistrationFactory
 from tests.training.factories import (
     BookingFactory,
     FeedbackFactory,
-    ResearchProjectFactory,
     SessionFactory,
     past_session,
     researcher_group,
+    researcher_on_project,
 )
 from training.models import Booking, Commitment
 
@@ -99,10 +99,7 @@ def coverage(client):
 
 def _research_package(client, name: str) -> HttpResponse:
     # The package is a zip; its CSVs are written by the same writer. Hand one back as a CSV response.
-    user = UserFactory()
-    user.groups.add(researcher_group())
-    project = ResearchProjectFactory()
-    project.researchers.add(user)
+    user, project = researcher_on_project()
     client.force_login(user)
     package = client.get(reverse("training:research-package", args=[project.pk]))
     assert package.status_code == 200
@@ -121,19 +118,20 @@ def research_breakdown(client):
     return _research_package(client, "breakdown.csv")
 
 
-def research_commitments(client):
-    Commitment.objects.create(
+def _verified_motion_with_payload() -> Commitment:
+    return Commitment.objects.create(
         council=CouncilFactory(), kind="motion", summary=PAYLOAD, happened_on=timezone.localdate(),
         evidence_url="https://example.org/motion", status="verified", verified_at=timezone.now(),
     )  # fmt: skip
+
+
+def research_commitments(client):
+    _verified_motion_with_payload()
     return _research_package(client, "council_commitments.csv")
 
 
 def outcome_council_changes(client):
-    Commitment.objects.create(
-        council=CouncilFactory(), kind="motion", summary=PAYLOAD, happened_on=timezone.localdate(),
-        evidence_url="https://example.org/motion", status="verified", verified_at=timezone.now(),
-    )  # fmt: skip
+    _verified_motion_with_payload()
     return _staff(client).get(reverse("training:outcomes-csv", args=["council-changes"]))
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from tests.factories import MemberFactory
+from tests.factories import MemberFactory, UserFactory
 from training.models import Booking, Course, Feedback, FollowUp, Rating, ResearchProject, Session
 
 
@@ -127,3 +127,12 @@ class ResearchProjectFactory(factory.django.DjangoModelFactory):
     agreement_signed_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
     expires_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=365))
     k = 5
+
+
+def researcher_on_project():
+    """A user in the Researcher group, named on a new research project."""
+    researcher = UserFactory()
+    researcher.groups.add(researcher_group())
+    project = ResearchProjectFactory()
+    project.researchers.add(researcher)
+    return researcher, project

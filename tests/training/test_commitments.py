@@ -18,7 +18,7 @@ from tests.resources import files
 from training import services
 from training.models import Commitment
 
-from .factories import ResearchProjectFactory, past_session, researcher_group
+from .factories import past_session, researcher_on_project
 
 pytestmark = pytest.mark.django_db
 
@@ -151,10 +151,7 @@ def test_the_research_package_holds_verified_entries_at_council_level_without_th
     reported = services.commitment_report(member=champion, council=camden, answers=_answers(summary="Still unchecked"))
     verified = services.commitment_report(member=champion, council=camden, answers=_answers(kind="concordat"))
     services.commitment_verify(commitment_ids=[verified.pk], verified_by=UserFactory(is_staff=True))
-    researcher = UserFactory()
-    researcher.groups.add(researcher_group())
-    project = ResearchProjectFactory()
-    project.researchers.add(researcher)
+    researcher, project = researcher_on_project()
     client.force_login(researcher)
     response = client.get(reverse("training:research-package", args=[project.pk]))
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:

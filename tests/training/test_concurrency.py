@@ -1,12 +1,10 @@
 """Real threads against PostgreSQL: the seat count is read under the session
 row lock, so concurrent bookings and cancellations cannot oversell a session."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from members.models import Council
+from tests.concurrency import run_at_once
 from tests.factories import CouncilFactory, MemberFactory
 from training import services
 from training.models import Booking, Session
@@ -18,33 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SEATS = 5
 BOOKERS = 50
 REPEATS = 10
-
-
-def _run_at_once(calls):
-    """Run each call in its own thread, released together; return (results, errors)."""
-    barrier = threading.Barrier(len(calls))
-    results, errors = [], []
-    lock = threading.Lock()
-
-    def worker(call):
-        try:
-            connection.ensure_connection()
-            barrier.wait()
-            outcome = call()
-            with lock:
-                results.append(outcome)
-        except Exception as exc:  # noqa: BLE001 - every failure is collected and asserted on
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results, errors
 
 
 def _booking_call(member, session):
@@ -64,7 +35,7 @@ def _members(council: Council, count: int):
 def _race_for_last_seats(members):
     """A fresh session per race; the same members may book each one."""
     session = SessionFactory(capacity=SEATS)
-    return session, _run_at_once([_booking_call(member, session) for member in members])
+    return session, run_at_once([_booking_call(member, session) for member in members])
 
 
 def test_fifty_concurrent_bookings_for_five_seats_confirm_exactly_five_every_time():
@@ -102,7 +73,7 @@ def test_without_the_lock_the_same_race_overbooks(monkeypatch):
 def test_ten_concurrent_submits_by_one_member_leave_one_booking():
     session = SessionFactory(capacity=SEATS)
     member = MemberFactory()
-    results, errors = _run_at_once([_booking_call(member, session) for _ in range(10)])
+    results, errors = run_at_once([_booking_call(member, session) for _ in range(10)])
     assert errors == []
     assert Booking.objects.filter(member=member).count() == 1
     assert results.count(Booking.Status.CONFIRMED) == 1
@@ -122,7 +93,7 @@ def test_twenty_concurrent_cancellations_promote_the_waiting_list_in_order():
     def cancel(booking):
         return lambda: len(services.booking_cancel(booking=booking))
 
-    results, errors = _run_at_once([cancel(b) for b in holders])
+    results, errors = run_at_once([cancel(b) for b in holders])
     assert errors == []
     assert results == [1] * capacity
     assert session.bookings.confirmed().count() == capacity

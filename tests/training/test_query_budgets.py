@@ -37,11 +37,9 @@ def volume(request, london_councils):
         for i in range(n)
     )
     bookings = Booking.objects.bulk_create(
-        Booking(
+        Booking.of_member(
             session=session,
             member=member,
-            council_id=member.council_id,
-            role=member.role,
             status=Booking.Status.CONFIRMED if j < 4 else Booking.Status.WAITLISTED,
             attended=Booking.Attended.YES if session.starts_at < now and j < 3 else Booking.Attended.UNKNOWN,
         )
