@@ -37,7 +37,7 @@ run: $(VENV)/.installed-runtime
 	$(PY) manage.py migrate --noinput && \
 	$(PY) manage.py collectstatic --noinput --verbosity 0 && \
 	$(PY) manage.py seed_demo && \
-	echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops web, worker and beat)" && \
+	echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops web, workers and beat)" && \
 	exec env HOST=127.0.0.1 WEB_CONCURRENCY=2 WORKER_CONCURRENCY=1 $(VENV)/bin/honcho start -f Procfile -p 8000
 
 test: $(VENV)/.installed-dev
