@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import visit
-from tests.browser.test_training_journey import _log_in, _log_out
+from tests.browser.conftest import log_in, visit
+from tests.browser.test_training_journey import _log_out
 from tests.training.factories import BookingFactory, CourseFactory, past_session
 from training.models import Booking
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 def test_certificate_prints_on_one_a4_page_and_its_address_confirms_it(page, axe):
     course = CourseFactory(title="Mental Health and Wellbeing Training for Councillors")
     booking = BookingFactory(session=past_session(course=course, days_ago=10), attended=Booking.Attended.YES)
-    _log_in(page, axe, booking.member.user.email)
+    log_in(page, axe, booking.member.user.email)
     page.get_by_role("link", name=re.compile("^Certificate of attendance")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Certificate of attendance")
     expect(page.get_by_role("button", name="Print or save as PDF")).to_be_visible()

@@ -7,8 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import visit
-from tests.browser.test_training_journey import _log_in_with_mfa
+from tests.browser.conftest import log_in_with_mfa, visit
 from tests.factories import MemberFactory, UserFactory
 from tests.security.mfa import totp_enrol
 from tests.training.factories import BookingFactory, SessionFactory
@@ -26,7 +25,7 @@ def test_staff_mark_attendance_and_add_a_walk_in_on_a_phone(page, axe):
     walker = MemberFactory(user__first_name="Wanda", user__last_name="Walker")
     staff = UserFactory(is_staff=True, is_superuser=True)
 
-    _log_in_with_mfa(page, axe, staff, totp_enrol(staff))
+    log_in_with_mfa(page, axe, staff, totp_enrol(staff))
     visit(page, axe, f"/training/sessions/{session.pk}/door/")
     counts = page.locator("#door-counts")
     expect(counts).to_contain_text("0 attended · 0 no-show · 2 not marked · 2 on the register")

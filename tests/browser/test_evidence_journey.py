@@ -11,9 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import visit
+from tests.browser.conftest import log_in_with_mfa, visit
 from tests.browser.test_membership_journey import _log_in, _log_out, _set_up_authenticator_by_invitation
-from tests.browser.test_training_journey import _log_in_with_mfa
 from tests.factories import PASSWORD, MemberFactory, UserFactory
 from tests.members.factories import AppointmentFactory
 from tests.security.mfa import totp_enrol
@@ -67,7 +66,7 @@ def test_a_verified_policy_change_reaches_the_timeline_and_the_research_package(
     expect(timeline.get_by_text(SUMMARY)).to_be_visible()
 
     # The evaluator downloads the next package, and the entry is in it.
-    _log_in_with_mfa(page, axe, researcher, totp_enrol(researcher))
+    log_in_with_mfa(page, axe, researcher, totp_enrol(researcher))
     visit(page, axe, "/training/research/")
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download the data package (zip)").click()
