@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required, is_approved_member, membership_refused
-from network_portal import uploads
+from network_portal import caching, uploads
 from network_portal.http_caching import public_page
 from network_portal.ics import ics_response
 from network_portal.ratelimit import rate_limit
@@ -33,8 +34,21 @@ def meeting_list(request):
     mine = {r.meeting_id: r for r in Registration.objects.for_user(request.user).active().filter(meeting__in=shown)}
     for meeting in [*upcoming, *past]:
         meeting.my_registration = mine.get(meeting.pk)
-    context = {"upcoming": _by_quarter(upcoming), "past": _by_quarter(past), "past_page": past}
+    context = {
+        "upcoming": _by_quarter(upcoming),
+        "past": _by_quarter(past),
+        "past_page": past,
+        "list_key": _list_key(request.user, shown, mine),
+        "fragment_seconds": settings.FIGURES_CACHE_SECONDS,
+    }
     return render(request, "meetings/list.html", context)
+
+
+def _list_key(user, shown: list[int], mine: dict) -> str:
+    """Everything the rendered lists depend on besides the meetings themselves, whose
+    changes (and their seat counts) bump the MEETING_LIST version."""
+    registrations = sorted((pk, r.status, r.mode) for pk, r in mine.items())
+    return f"{caching.version(caching.MEETING_LIST)}:{user.is_authenticated}:{user.is_staff}:{shown}:{registrations}"
 
 
 @public_page

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from network_portal import caching
 from network_portal.models import OutboxEmail
 from network_portal.privacy import ERASED_DOMAIN
 from network_portal.services import notify, outbox_skip_pending
@@ -209,11 +210,21 @@ def member_data_export(*, user: User) -> dict:
     }
 
 
+def council_save(*, council: Council) -> Council:
+    """Save a council edited by staff; its name shows in filter forms and session lists."""
+    with transaction.atomic():
+        caching.bump(caching.FILTER_CHOICES)
+        council.save()
+    return council
+
+
 def member_erase(*, user: User) -> dict[str, int]:
     """Delete my account: anonymise every registered personal field, end every
     session and deactivate the login. Rows stay, so counts and anonymous
     feedback survive."""
     with transaction.atomic():
+        # The member's registrations and bookings may change, and with them the lists' seat counts.
+        caching.bump(caching.MEETING_LIST, caching.TRAINING_LIST)
         user = User.objects.select_for_update().get(pk=user.pk)
         # Before anonymising, so seats are handed on while the bookings are still whole.
         _end_access(user, reason="the member deleted their account")

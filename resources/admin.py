@@ -13,6 +13,9 @@ from network_portal.uploads import FileOrLinkForm, UploadField
 from . import services
 from .models import CaseStudy, Download, Organisation, Resource, Update
 
+    def save_model(self, request, obj, form, change):
+        services.topic_save(topic=obj)
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
@@ -20,6 +23,9 @@ class OrganisationAdmin(admin.ModelAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        services.organisation_save(organisation=obj)
 
 
 class ResourceAdminForm(FileOrLinkForm):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
@@ -8,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required
-from network_portal import audit, ics
+from network_portal import audit, caching, ics
 from network_portal.csv_export import csv_response
 from network_portal.http_caching import public_page
 from network_portal.ratelimit import rate_limit
@@ -33,14 +34,26 @@ COVERAGE_CSV_COLUMNS = [
 def index(request):
     form = SessionFilterForm(request.GET or None)
     sessions = form.filter(Session.objects.upcoming().with_counts().select_related("course", "council"))
+    page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "form": form,
-        "page": Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page")),
+        "page": page,
         "courses": Course.objects.all(),
         "testimonials": _testimonials(),
         "query": _query_without_page(request),
+        "sessions_key": _sessions_key(request, page),
+        "fragment_seconds": settings.FIGURES_CACHE_SECONDS,
     }
     return render(request, "training/index.html", context)
+
+
+def _sessions_key(request, page) -> str:
+    """What the filter form and session list depend on besides the sessions, courses and
+    councils, whose changes bump the TRAINING_LIST and FILTER_CHOICES versions. The
+    date is there because the form offers the coming twelve months."""
+    shown = [session.pk for session in page.object_list]
+    versions = caching.versions(caching.TRAINING_LIST, caching.FILTER_CHOICES)
+    return f"{versions}:{timezone.localdate()}:{request.GET.urlencode()}:{page.paginator.num_pages}:{shown}"
 
 
 @public_page
