@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
@@ -39,7 +38,7 @@ def meeting_list(request):
         "past": _by_quarter(past),
         "past_page": past,
         "list_key": _list_key(request.user, shown, mine),
-        "fragment_seconds": settings.FIGURES_CACHE_SECONDS,
+        "fragment_seconds": caching.fragment_seconds(),
     }
     return render(request, "meetings/list.html", context)
 

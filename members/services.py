@@ -18,7 +18,7 @@ from network_portal.signing import make_token
 
 from . import membership_end, privacy
 from .consents import SIGNUP_KINDS, WORDINGS
-from .models import ConsentRecord, ContactEnquiry, Council, DataExport, Member, Reconfirmation, User
+from .models import ConsentRecord, ContactEnquiry, Council, DataExport, Member, Reconfirmation, Topic, User
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +208,14 @@ def member_data_export(*, user: User) -> dict:
         "about": "Everything the Mentally Healthier Councils Network portal holds about you.",
         "data": data,
     }
+
+
+def topic_save(*, topic: Topic) -> Topic:
+    """Save a topic edited by staff; topics are offered in the filter forms."""
+    with transaction.atomic():
+        caching.bump(caching.FILTER_CHOICES)
+        topic.save()
+    return topic
 
 
 def council_save(*, council: Council) -> Council:

@@ -116,7 +116,7 @@ def directory(request):
         # The rendered filter form depends only on the query and on the councils and
         # topics offered, whose saves bump FILTER_CHOICES.
         "form_key": f"{caching.version(caching.FILTER_CHOICES)}:{query.urlencode()}",
-        "fragment_seconds": settings.FIGURES_CACHE_SECONDS,
+        "fragment_seconds": caching.fragment_seconds(),
     }
     return render(request, "members/directory.html", context)
 

@@ -59,6 +59,14 @@ def generation() -> int:
     return value
 
 
+def fragment_seconds() -> int:
+    """How long a rendered fragment is kept: not at all when each process has a cache of its
+    own (embedded mode), where a bump in one worker could not retire another worker's copy."""
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        return 0
+    return settings.FIGURES_CACHE_SECONDS
+
+
 def version(name: str) -> int:
     value = cache.get(name)
     if value is None:

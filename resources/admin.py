@@ -13,9 +13,6 @@ from network_portal.uploads import FileOrLinkForm, UploadField
 from . import services
 from .models import CaseStudy, Download, Organisation, Resource, Update
 
-    def save_model(self, request, obj, form, change):
-        services.topic_save(topic=obj)
-
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):

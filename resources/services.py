@@ -33,14 +33,6 @@ class ModerationError(Exception):
 # --- Resources ----------------------------------------------------------------
 
 
-def topic_save(*, topic: Topic) -> Topic:
-    """Save a topic edited by staff; topics are offered in the filter forms."""
-    with transaction.atomic():
-        caching.bump(caching.FILTER_CHOICES)
-        topic.save()
-    return topic
-
-
 def organisation_save(*, organisation: Organisation) -> Organisation:
     """Save an organisation edited by staff; sources are offered in the library's filter form."""
     with transaction.atomic():

@@ -1,6 +1,5 @@
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -53,7 +52,7 @@ def library(request):
         # The rendered form depends only on the query and on the topics and sources
         # offered, whose changes bump FILTER_CHOICES.
         "form_key": f"{caching.version(caching.FILTER_CHOICES)}:{query.urlencode()}",
-        "fragment_seconds": settings.FIGURES_CACHE_SECONDS,
+        "fragment_seconds": caching.fragment_seconds(),
     }
     return render(request, "resources/list.html", context)
 

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
@@ -42,7 +41,7 @@ def index(request):
         "testimonials": _testimonials(),
         "query": _query_without_page(request),
         "sessions_key": _sessions_key(request, page),
-        "fragment_seconds": settings.FIGURES_CACHE_SECONDS,
+        "fragment_seconds": caching.fragment_seconds(),
     }
     return render(request, "training/index.html", context)
 

@@ -10,9 +10,7 @@ from django.utils import timezone
 from meetings import services as meeting_services
 from meetings.models import Meeting, Registration
 from members import services as member_services
-from members.models import Council
-from resources import services as resource_services
-from resources.models import Topic
+from members.models import Council, Topic
 from tests.factories import approved_member
 from training import services as training_services
 from training.models import Session
@@ -125,7 +123,7 @@ def test_a_topic_renamed_through_its_service_shows_in_the_library_filter_on_the_
     assert f">{topic.name}</option>" in client.get("/resources/?q=housing").text
     topic.name = "Renamed topic"
     with django_capture_on_commit_callbacks(execute=True):
-        resource_services.topic_save(topic=topic)
+        member_services.topic_save(topic=topic)
 
     assert ">Renamed topic</option>" in client.get("/resources/?q=housing").text
 
