@@ -1,7 +1,7 @@
 """Load benchmark: gunicorn with production settings on PostgreSQL at scale, driven by wrk.
 
     bench/load.sh [--duration 10] [--rounds 2] [--connections 16] [--workers 2]
-                  [--only NAME ...] [--profile DIR] [--page-copy]
+                  [--only NAME ...] [--profile DIR] [--page-copy] [--embedded VAR_DIR]
 
 It migrates and seeds the benchmark database if needed (seed_scale), starts one
 gunicorn serving both the product and the ceiling view (one query, 20 rows, a
@@ -60,6 +60,11 @@ def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: run bench/load.sh, which installs it.")
     env = production_env(args.database_url, args.redis_url)
+    if args.embedded:
+        # What `make run` gives: SQLite and a cache private to each process, no Redis.
+        del env["DATABASE_URL"], env["REDIS_URL"]
+        env["VAR_DIR"] = args.embedded
+        Path(args.embedded).mkdir(parents=True, exist_ok=True)
     if not args.page_copy:
         env["PUBLIC_PAGE_MAX_AGE"] = "0"
     _prepare(env)
@@ -88,6 +93,9 @@ def _arguments():
     parser.add_argument("--only", nargs="*", help="page names to measure (the ceiling is always measured)")
     parser.add_argument("--profile", metavar="DIR", help="write a py-spy flame graph per page into DIR")
     parser.add_argument("--page-copy", action="store_true", help="leave the anonymous page copy on")
+    parser.add_argument(
+        "--embedded", metavar="VAR_DIR", help="embedded mode: SQLite in VAR_DIR and per-process cache, as `make run`"
+    )
     parser.add_argument(
         "--database-url", default=os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/np_perf")
     )
@@ -201,8 +209,9 @@ def _load_average() -> str:
 
 def _report(pages, rounds, queries, args, load_before, load_after) -> None:
     copy = "on" if args.page_copy else "off (PUBLIC_PAGE_MAX_AGE=0)"
+    mode = "embedded (SQLite, per-process cache)" if args.embedded else "PostgreSQL and Redis"
     print(
-        f"\n{args.connections} connections, {args.duration} s per page, {args.rounds} rounds, "
+        f"\n{mode}: {args.connections} connections, {args.duration} s per page, {args.rounds} rounds, "
         f"{args.workers} gunicorn sync workers, {os.cpu_count()} CPU cores, anonymous page copy {copy}"
     )
     print(f"load average (1, 5, 15 min): before {load_before}, after {load_after}\n")

@@ -307,14 +307,15 @@ def research_participants() -> list[dict]:
     Names and emails never appear. Free text appears only where the answer
     carried its own research consent. Council and role are replaced by
     "suppressed" where fewer than five consented people share them."""
+    consented = Booking.objects.attended().filter(member__consent_research=True)
     bookings = list(
-        Booking.objects.attended()
-        .filter(member__consent_research=True)
-        .select_related("member__council", "session__course", "session__council", "feedback")
-        .order_by("session__starts_at", "pk")
+        consented.select_related("member__council", "session__course", "session__council", "feedback").order_by(
+            "session__starts_at", "pk"
+        )
     )
     follow_ups = defaultdict(dict)
-    for followup in FollowUp.objects.filter(booking__in=[b.pk for b in bookings]):
+    # A subquery, not a list of every booking id: at national size that list is 150,000 parameters.
+    for followup in FollowUp.objects.filter(booking__in=consented.values("pk")):
         follow_ups[followup.booking_id][followup.wave] = followup
     small = _small_cells({b.member for b in bookings})
     return [_participant_row(b, follow_ups[b.pk], small) for b in bookings]
@@ -327,10 +328,10 @@ def research_breakdown() -> list[dict]:
     """Consented participants by council and role, with small cells suppressed.
 
     No totals: with a total, a single suppressed cell could be worked out."""
-    members = {
-        b.member
-        for b in Booking.objects.attended().filter(member__consent_research=True).select_related("member__council")
-    }
+    # The distinct members, read once each, rather than one member object per attended booking.
+    members = Member.objects.filter(
+        consent_research=True, pk__in=Booking.objects.attended().values("member_id")
+    ).select_related("council")
     counts = _cell_counts(members)
     roles = [value for value, _ in Member.Role.choices]
     councils = sorted({council for council, _ in counts})
