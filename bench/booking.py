@@ -37,7 +37,7 @@ def main():
     django.setup()
     sessions, bookers = _fixtures(args)
     log_path = Path("/tmp/np-bench-booking-gunicorn.log")
-    with gunicorn(env, workers=args.workers, log_path=log_path) as base:
+    with gunicorn(env, workers=args.workers, log_path=log_path) as (base, _pid):
         results = _fire(base, sessions, bookers)
     _report(args, sessions, results)
 

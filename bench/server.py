@@ -63,7 +63,7 @@ def gunicorn(env: dict, *, workers: int, log_path: Path):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(f"{base}/bench/ceiling/", process)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)

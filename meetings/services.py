@@ -60,6 +60,7 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
     """Save staff edits. A new time or place bumps the ICS SEQUENCE and, for a
     published meeting, sends registrants a change notice with the updated ICS."""
     with transaction.atomic():
+        caching.bump(caching.MEETING_LIST)
         caching.invalidate(caching.NEXT_MEETINGS)
         if not meeting.slug:
             meeting.slug = _unique_slug(meeting)
@@ -84,6 +85,7 @@ def meeting_save(*, meeting: Meeting) -> Meeting:
 def meeting_delete(*, meetings) -> int:
     """Delete meetings (a queryset) with their papers and, once that commits, the papers' files."""
     with transaction.atomic():
+        caching.bump(caching.MEETING_LIST)
         uploads.delete_with_files(Paper.objects.filter(meeting__in=meetings), still_used=_paper_file_in_use)
         _, per_model = meetings.delete()
     return per_model.get(Meeting._meta.label, 0)
@@ -123,6 +125,7 @@ def meeting_change_check(*, meeting: Meeting, before: Meeting | None = None) -> 
 
 def meeting_publish(*, meeting_id: int) -> bool:
     with transaction.atomic():
+        caching.bump(caching.MEETING_LIST)
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         if meeting.status != Meeting.Status.DRAFT:
             return False
@@ -139,6 +142,7 @@ def meeting_cancel(*, meeting_id: int, reason: str = "") -> int:
     registrations become "cancelled by the organiser". Returns notices queued.
     Cancelling a cancelled or past meeting raises ChangeRefused."""
     with transaction.atomic():
+        caching.bump(caching.MEETING_LIST)
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         event_changes.change_refusal(
             title=meeting.title, cancelled=meeting.is_cancelled, ended=meeting.has_ended, cancelling=True
@@ -161,6 +165,7 @@ def meeting_duplicate_next_quarter(*, meeting_id: int) -> Meeting:
     Registrations, papers, actions, minutes and the joining link are not copied:
     each meeting gets its own."""
     with transaction.atomic():
+        caching.bump(caching.MEETING_LIST)
         source = Meeting.objects.get(pk=meeting_id)
         copy = Meeting(
             title=source.title,
@@ -188,6 +193,7 @@ def meeting_duplicate_next_quarter(*, meeting_id: int) -> Meeting:
 def meeting_minutes_publish(*, meeting_id: int) -> int:
     """Publish minutes and email them, with the actions, to everyone who registered."""
     with transaction.atomic():
+        caching.bump(caching.MEETING_LIST)
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         if meeting.minutes_published:
             return 0
@@ -222,6 +228,7 @@ def registration_create(
     if not is_approved_member(user):
         raise RegistrationRefused("Only approved members of the network can register for meetings.")
     with transaction.atomic():
+        caching.bump(caching.MEETING_LIST)
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         _check_open(meeting, mode)
         existing = meeting.registrations.active().filter(user=user).first()
@@ -246,6 +253,7 @@ def registration_create(
 def registration_cancel(*, registration_id: int) -> Registration:
     """Cancel a registration; a freed in-person seat goes to the first on the waiting list."""
     with transaction.atomic():
+        caching.bump(caching.MEETING_LIST)
         meeting_id = Registration.objects.values_list("meeting_id", flat=True).get(pk=registration_id)
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         registration = Registration.objects.select_related("user").get(pk=registration_id)

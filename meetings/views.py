@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required, is_approved_member, membership_refused
 from members.models import Member
-from network_portal import door_register, uploads
+from network_portal import caching, door_register, uploads
 from network_portal.http_caching import public_page
 from network_portal.ics import ics_response
 from network_portal.ratelimit import rate_limit
@@ -35,8 +35,21 @@ def meeting_list(request):
     mine = {r.meeting_id: r for r in Registration.objects.for_user(request.user).active().filter(meeting__in=shown)}
     for meeting in [*upcoming, *past]:
         meeting.my_registration = mine.get(meeting.pk)
-    context = {"upcoming": _by_quarter(upcoming), "past": _by_quarter(past), "past_page": past}
+    context = {
+        "upcoming": _by_quarter(upcoming),
+        "past": _by_quarter(past),
+        "past_page": past,
+        "list_key": _list_key(request.user, shown, mine),
+        "fragment_seconds": caching.fragment_seconds(),
+    }
     return render(request, "meetings/list.html", context)
+
+
+def _list_key(user, shown: list[int], mine: dict) -> str:
+    """Everything the rendered lists depend on besides the meetings themselves, whose
+    changes (and their seat counts) bump the MEETING_LIST version."""
+    registrations = sorted((pk, r.status, r.mode) for pk, r in mine.items())
+    return f"{caching.version(caching.MEETING_LIST)}:{user.is_authenticated}:{user.is_staff}:{shown}:{registrations}"
 
 
 @public_page

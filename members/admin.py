@@ -8,8 +8,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
-from network_portal import audit, caching, invitations, privileges
+from network_portal import audit, invitations, privileges
 from network_portal.csv_export import csv_response
 from network_portal.markdown import render_markdown
 
@@ -110,9 +111,7 @@ class CouncilAdmin(admin.ModelAdmin):
         return super().get_queryset(request).with_member_counts()
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # Seat counts feed the cached coverage figures.
-        caching.invalidate(caching.COVERAGE)
+        services.council_save(council=obj)
 
     @admin.display(description="Approved members", ordering="approved_count")
     def approved_members(self, council):
@@ -228,6 +227,11 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
     ]
     search_fields = ["user__email", "user__first_name", "user__last_name", "ward", "job_title", "organisation"]
     list_select_related = ["user", "council"]
+    # Profiled under load (bench/README.md): each row cost more than a bare page. Fifty rows a
+    # page, no second COUNT(*) of the whole table, and a checkbox written out rather than
+    # rendered through the widget templates keep every column.
+    list_per_page = 50
+    show_full_result_count = False
     raw_id_fields = ["user"]
     filter_horizontal = ["interests"]
     date_hierarchy = "created_at"
@@ -255,6 +259,16 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
     def get_urls(self):
         export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="members_member_export")
         return [export, *super().get_urls()]
+
+    def action_checkbox(self, member):
+        """The same markup as ModelAdmin.action_checkbox, without a widget template per row."""
+        label = format_html("Select this object for an action - {}", str(member))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            ACTION_CHECKBOX_NAME,
+            member.pk,
+            label,
+        )
 
     @admin.display(description="Name", ordering="user__last_name")
     def name(self, member):
@@ -394,6 +408,9 @@ class TopicAdmin(admin.ModelAdmin):
     list_editable = ["position"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        services.topic_save(topic=obj)
 
 
 @admin.register(Message)

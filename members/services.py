@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from network_portal import caching
 from network_portal.markdown import render_markdown
 from network_portal.outbox import OutboxEmail, already_queued, notify, outbox_skip_pending
 from network_portal.privacy import ERASED_DOMAIN
@@ -27,6 +28,7 @@ from .models import (
     Member,
     Message,
     Reconfirmation,
+    Topic,
     User,
 )
 
@@ -225,11 +227,31 @@ def member_data_export(*, user: User) -> dict:
     }
 
 
+def topic_save(*, topic: Topic) -> Topic:
+    """Save a topic edited by staff; topics are offered in the filter forms."""
+    with transaction.atomic():
+        caching.bump(caching.FILTER_CHOICES)
+        topic.save()
+    return topic
+
+
+def council_save(*, council: Council) -> Council:
+    """Save a council edited by staff; its name shows in filter forms and session lists."""
+    with transaction.atomic():
+        caching.bump(caching.FILTER_CHOICES)
+        council.save()
+    # Seat counts feed the cached coverage figures.
+    caching.invalidate(caching.COVERAGE)
+    return council
+
+
 def member_erase(*, user: User) -> dict[str, int]:
     """Delete my account: anonymise every registered personal field, end every
     session and deactivate the login. Rows stay, so counts and anonymous
     feedback survive."""
     with transaction.atomic():
+        # The member's registrations and bookings may change, and with them the lists' seat counts.
+        caching.bump(caching.MEETING_LIST, caching.TRAINING_LIST)
         user = User.objects.select_for_update().get(pk=user.pk)
         # Before anonymising, so seats are handed on while the bookings are still whole.
         _end_access(user, reason="the member deleted their account")

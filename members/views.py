@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from network_portal import caching
 from network_portal.client_address import client_address
 from network_portal.http_caching import public_page
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
@@ -43,7 +44,10 @@ def _member_or_404(request) -> Member:
 
 @login_required
 def account(request):
-    member = getattr(request.user, "member", None)
+    # One query for the member and council, which the page and every app's section read.
+    member = Member.objects.select_related("council").filter(user=request.user).first()
+    if member is not None:
+        request.user.member = member
     consents = [(wording, getattr(member, f"consent_{kind}")) for kind, wording in WORDINGS.items()] if member else []
     return render(request, "members/account.html", {"member": member, "consents": consents})
 
@@ -110,7 +114,16 @@ def directory(request):
     page = Paginator(members, settings.MEMBERS_DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "members/directory.html", {"form": form, "page": page, "query": query.urlencode()})
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        # The rendered filter form depends only on the query and on the councils and
+        # topics offered, whose saves bump FILTER_CHOICES.
+        "form_key": f"{caching.version(caching.FILTER_CHOICES)}:{query.urlencode()}",
+        "fragment_seconds": caching.fragment_seconds(),
+    }
+    return render(request, "members/directory.html", context)
 
 
 @public_page

@@ -25,6 +25,13 @@ TESTIMONIALS = "figures:testimonials"  # not cached itself: invalidating it reti
 LATEST_UPDATES = "figures:latest-updates"  # one entry per audience, see key_for()
 GENERATION = "figures:generation"
 
+# Versions of rendered template fragments. A fragment's cache key carries its version,
+# and the services whose writes change what it shows call bump(); the old copies are
+# then never read again and expire on their own.
+MEETING_LIST = "fragments:meeting-list"  # meetings, their seat counts, registrations
+TRAINING_LIST = "fragments:training-list"  # sessions, their courses and seats left
+FILTER_CHOICES = "fragments:filter-choices"  # councils and topics offered in filter forms and lists
+
 
 def key_for(base: str, *parts: object) -> str:
     return ":".join([base, *map(str, parts)])
@@ -51,6 +58,46 @@ def generation() -> int:
         cache.add(GENERATION, 1, timeout=None)
         value = cache.get(GENERATION, 1)
     return value
+
+
+def fragment_seconds() -> int:
+    """How long a rendered fragment is kept: not at all when each process has a cache of its
+    own (embedded mode), where a bump in one worker could not retire another worker's copy."""
+    if settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+        return 0
+    return settings.FIGURES_CACHE_SECONDS
+
+
+def version(name: str) -> int:
+    value = cache.get(name)
+    if value is None:
+        cache.add(name, 1, timeout=None)
+        value = cache.get(name, 1)
+    return value
+
+
+def versions(*names: str) -> str:
+    """The current versions of these fragments, one string for a cache key; one round trip."""
+    found = cache.get_many(names)
+    for name in set(names) - set(found):
+        cache.add(name, 1, timeout=None)
+        found[name] = cache.get(name, 1)
+    return "-".join(str(found[name]) for name in names)
+
+
+def bump(*names: str) -> None:
+    """Retire every cached copy of these fragments: now, and again on commit, so a copy
+    rendered from pre-commit data in between is retired too."""
+    _bump(names)
+    transaction.on_commit(lambda: _bump(names))
+
+
+def _bump(names) -> None:
+    for name in names:
+        try:
+            cache.incr(name)
+        except ValueError:  # never read yet, so nothing is cached under it
+            cache.add(name, 1, timeout=None)
 
 
 def _drop(keys: list[str]) -> None:

@@ -21,6 +21,9 @@ class OrganisationAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
 
+    def save_model(self, request, obj, form, change):
+        services.organisation_save(organisation=obj)
+
 
 class ResourceAdminForm(FileOrLinkForm):
     upload = UploadField(label="File", required=False)

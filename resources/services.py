@@ -33,6 +33,14 @@ class ModerationError(Exception):
 # --- Resources ----------------------------------------------------------------
 
 
+def organisation_save(*, organisation: Organisation) -> Organisation:
+    """Save an organisation edited by staff; sources are offered in the library's filter form."""
+    with transaction.atomic():
+        caching.bump(caching.FILTER_CHOICES)
+        organisation.save()
+    return organisation
+
+
 def resource_save(*, resource: Resource, upload=None) -> Resource:
     """Save a resource from admin, with a new file if one was uploaded.
 
@@ -47,12 +55,15 @@ def resource_save(*, resource: Resource, upload=None) -> Resource:
             resource.published_at = timezone.now()
         if not resource.slug:
             resource.slug = _unique_slug(Resource, resource.title)
+        # The library's filter form offers the organisations that have resources.
+        caching.bump(caching.FILTER_CHOICES)
         resource.save()
     return resource
 
 
 def resource_delete(*, resources) -> int:
     """Delete resources (a queryset) and, once that commits, their files."""
+    caching.bump(caching.FILTER_CHOICES)
     return uploads.delete_with_files(resources, still_used=file_in_use)
 
 
@@ -257,6 +268,7 @@ def casestudy_delete(*, case_studies) -> int:
 def casestudy_publish(*, case_study_id: int, staff_user) -> Resource:
     """Publish as a members-only Resource credited to the council, and tell the submitter."""
     with transaction.atomic():
+        caching.bump(caching.FILTER_CHOICES)
         case_study = _lock_for_review(case_study_id)
         resource = Resource.objects.create(
             title=case_study.title,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from members.access import approved_member_required, is_approved_member, membership_refused
 from members.models import Member
-from network_portal import uploads
+from network_portal import caching, uploads
 from network_portal.http_caching import public_page
 from network_portal.ratelimit import rate_limit
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
@@ -44,11 +44,17 @@ def library(request):
     page = Paginator(resources, RESOURCES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "resources/list.html",
-        {"form": form, "page": page, "searching": searching, "query": query.urlencode()},
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "searching": searching,
+        "query": query.urlencode(),
+        # The rendered form depends only on the query and on the topics and sources
+        # offered, whose changes bump FILTER_CHOICES.
+        "form_key": f"{caching.version(caching.FILTER_CHOICES)}:{query.urlencode()}",
+        "fragment_seconds": caching.fragment_seconds(),
+    }
+    return render(request, "resources/list.html", context)
 
 
 @public_page

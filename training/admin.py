@@ -51,6 +51,9 @@ class CourseAdmin(EvidenceLinksMixin, admin.ModelAdmin):
     def session_count(self, course):
         return course.session_count
 
+    def save_model(self, request, obj, form, change):
+        services.course_save(course=obj)
+
 
 @admin.display(description="member")
 def trainee(booking: Booking):

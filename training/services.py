@@ -87,6 +87,7 @@ def booking_create(
     their behalf (booked_by) and give a reason, which is recorded."""
     audience_override_reason = audience_override_reason.strip()
     with transaction.atomic():
+        caching.bump(caching.TRAINING_LIST)
         locked = _lock_session(session.pk)
         # Read the clock only once the lock is held, so created_at follows the
         # order in which bookings really took their turn: that order is the queue.
@@ -123,6 +124,7 @@ def booking_cancel(*, booking: Booking, now: datetime | None = None) -> list[Boo
     """Cancel a booking. A freed seat goes to the first person waiting, who is
     emailed. Returns the bookings promoted."""
     with transaction.atomic():
+        caching.bump(caching.TRAINING_LIST)
         # Session first, then booking: the same lock order as booking_create.
         session = _lock_session(booking.session_id)
         now = now or timezone.now()
@@ -159,6 +161,14 @@ def bookings_end_for_user(*, user, now: datetime) -> int:
     return len(upcoming)
 
 
+def course_save(*, course: Course) -> Course:
+    """Save a course edited by staff; its title shows in every session list."""
+    with transaction.atomic():
+        caching.bump(caching.TRAINING_LIST)
+        course.save()
+    return course
+
+
 def session_save(*, session: Session, now: datetime | None = None) -> list[Booking]:
     """Save a session edited by staff. A change of time, place, mode or joining
     link bumps the calendar SEQUENCE and emails everyone booked or waiting an
@@ -166,6 +176,7 @@ def session_save(*, session: Session, now: datetime | None = None) -> list[Booki
     served. Returns the bookings promoted. A past or cancelled session's time
     and place cannot change (ChangeRefused, nothing saved, nobody emailed)."""
     with transaction.atomic():
+        caching.bump(caching.TRAINING_LIST)
         # Status, council and times all feed the coverage map.
         caching.invalidate(caching.COVERAGE)
         if session.pk is None:
@@ -206,6 +217,7 @@ def session_cancel(*, session_id: int, reason: str, now: datetime | None = None)
     reason and a calendar file that removes the entry. Returns emails queued."""
     reason = reason.strip()
     with transaction.atomic():
+        caching.bump(caching.TRAINING_LIST)
         session = _lock_session(session_id)
         now = now or timezone.now()
         event_changes.change_refusal(

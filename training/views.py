@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required
 from members.models import Council, Member
-from network_portal import audit, door_register, ics, uploads
+from network_portal import audit, caching, door_register, ics, uploads
 from network_portal.csv_export import csv_response
 from network_portal.http_caching import public_page
 from network_portal.privileges import privileged_permission_required
@@ -45,14 +45,26 @@ COVERAGE_CSV_COLUMNS = [
 def index(request):
     form = SessionFilterForm(request.GET or None)
     sessions = form.filter(Session.objects.upcoming().with_counts().select_related("course", "council"))
+    page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "form": form,
-        "page": Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page")),
+        "page": page,
         "courses": Course.objects.all(),
         "testimonials": _testimonials(),
         "query": _query_without_page(request),
+        "sessions_key": _sessions_key(request, page),
+        "fragment_seconds": caching.fragment_seconds(),
     }
     return render(request, "training/index.html", context)
+
+
+def _sessions_key(request, page) -> str:
+    """What the filter form and session list depend on besides the sessions, courses and
+    councils, whose changes bump the TRAINING_LIST and FILTER_CHOICES versions. The
+    date is there because the form offers the coming twelve months."""
+    shown = [session.pk for session in page.object_list]
+    versions = caching.versions(caching.TRAINING_LIST, caching.FILTER_CHOICES)
+    return f"{versions}:{timezone.localdate()}:{request.GET.urlencode()}:{page.paginator.num_pages}:{shown}"
 
 
 @public_page

@@ -14,20 +14,33 @@ from django.db import connection, transaction
 
 from network_portal.seeding import SCALE_DOMAIN, Seeder, default_volume
 
+# Multipliers of every app's default volume. "national" is a network of every London-sized
+# region at once: 100,000 members, 10,000 sessions with 200,000 bookings, the rest in proportion.
+PRESETS = {"default": 1, "national": 5}
+
 
 class Command(BaseCommand):
     help = "Generate labelled data at network scale (defaults: 20,000 members, 40,000 bookings, ...)."
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--preset", choices=PRESETS, default="default", help="default, or national: five times every volume."
+        )
         for name, default in default_volume().items():
-            parser.add_argument(f"--{name}", type=int, default=default, help=f"How many {name} (default {default}).")
+            parser.add_argument(
+                f"--{name}", type=int, help=f"How many {name} (default {default}; the preset multiplies it)."
+            )
         parser.add_argument("--seed", type=int, default=8, help="Random seed, so runs are repeatable.")
 
     def handle(self, *args, **options):
         if get_user_model().objects.filter(email__endswith=f"@{SCALE_DOMAIN}").exists():
             raise CommandError("Scale data is already loaded in this database; use a fresh database.")
         started = time.monotonic()
-        volume = {name: options[name] for name in default_volume()}
+        factor = PRESETS[options["preset"]]
+        volume = {
+            name: options[name] if options[name] is not None else default * factor
+            for name, default in default_volume().items()
+        }
         seeder = Seeder(volume=volume, rng=random.Random(options["seed"]))
         with transaction.atomic():
             for step, count in seeder.run():

@@ -1,0 +1,134 @@
+"""Rendered fragments (the meeting list, the training session list, the filter forms)
+are cached on versions that the writing services bump: a change made through a
+service shows on the very next request, while the cached copy is reused otherwise."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from meetings import services as meeting_services
+from meetings.models import Meeting, Registration
+from members import services as member_services
+from members.models import Council, Topic
+from tests.factories import approved_member
+from training import services as training_services
+from training.models import Session
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_public_page_copy(settings):
+    # The anonymous page copy has its own 60-second policy; these tests are about the fragments.
+    settings.PUBLIC_PAGE_MAX_AGE = 0
+
+
+@pytest.fixture
+def member_client(client, small_network):
+    client.force_login(approved_member().user)
+    return client
+
+
+@pytest.fixture
+def hybrid_meeting(small_network):
+    starts = timezone.now() + timedelta(days=5)
+    return Meeting.objects.create(
+        title="Fragment test meeting",
+        slug="fragment-test-meeting",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        format=Meeting.Format.HYBRID,
+        venue_name="City Hall",
+        in_person_capacity=10,
+        joining_url="https://meet.example.org/fragment",
+        chair="Chair",
+        status=Meeting.Status.PUBLISHED,
+    )
+
+
+def test_the_meeting_list_is_served_from_its_cached_copy_until_a_service_changes_it(member_client, hybrid_meeting):
+    assert "Fragment test meeting" in member_client.get("/meetings/").text
+    # A write that bypasses the services does not bump the version: the cached copy is used.
+    Meeting.objects.filter(pk=hybrid_meeting.pk).update(title="Renamed behind the services' back")
+    assert "Fragment test meeting" in member_client.get("/meetings/").text
+
+
+def test_a_meeting_edited_through_its_service_shows_in_the_list_on_the_next_request(
+    member_client, hybrid_meeting, django_capture_on_commit_callbacks
+):
+    member_client.get("/meetings/")
+    hybrid_meeting.title = "Renamed quarterly meeting"
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_services.meeting_save(meeting=hybrid_meeting)
+
+    page = member_client.get("/meetings/").text
+    assert "Renamed quarterly meeting" in page
+    assert "Fragment test meeting" not in page
+
+
+def test_a_registration_changes_the_listed_seat_count_on_the_next_request(
+    member_client, hybrid_meeting, django_capture_on_commit_callbacks
+):
+    assert "In-person places taken: 0 of 10" in member_client.get("/meetings/").text
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_services.registration_create(
+            meeting_id=hybrid_meeting.pk, user=approved_member().user, mode=Registration.Mode.IN_PERSON
+        )
+
+    assert "In-person places taken: 1 of 10" in member_client.get("/meetings/").text
+
+
+def test_a_booking_changes_the_seats_left_in_the_session_list_on_the_next_request(
+    client, small_network, django_capture_on_commit_callbacks
+):
+    session = Session.objects.upcoming().with_counts().order_by("starts_at").first()
+    assert session is not None and session.seats_left > 2
+    assert f"{session.seats_left} seats left" in _session_card(client, session)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        training_services.booking_create(member=approved_member(), session=session)
+
+    assert f"{session.seats_left - 1} seats left" in _session_card(client, session)
+
+
+def test_a_course_renamed_through_its_service_shows_in_the_session_list_on_the_next_request(
+    client, small_network, django_capture_on_commit_callbacks
+):
+    course = Session.objects.upcoming().order_by("starts_at").first().course
+    client.get("/training/")
+    course.title = "Renamed wellbeing course"
+    with django_capture_on_commit_callbacks(execute=True):
+        training_services.course_save(course=course)
+
+    assert "Renamed wellbeing course: " in client.get("/training/").text
+
+
+def test_a_council_renamed_through_its_service_shows_in_the_directory_filter_on_the_next_request(
+    member_client, django_capture_on_commit_callbacks
+):
+    council = Council.objects.order_by("name").first()
+    assert f">{council.name}</option>" in member_client.get("/members/directory/").text
+    council.name = "Renamed Borough"
+    with django_capture_on_commit_callbacks(execute=True):
+        member_services.council_save(council=council)
+
+    assert ">Renamed Borough</option>" in member_client.get("/members/directory/").text
+
+
+def test_a_topic_renamed_through_its_service_shows_in_the_library_filter_on_the_next_request(
+    client, small_network, django_capture_on_commit_callbacks
+):
+    topic = Topic.objects.order_by("pk").first()
+    assert f">{topic.name}</option>" in client.get("/resources/?q=housing").text
+    topic.name = "Renamed topic"
+    with django_capture_on_commit_callbacks(execute=True):
+        member_services.topic_save(topic=topic)
+
+    assert ">Renamed topic</option>" in client.get("/resources/?q=housing").text
+
+
+def _session_card(client, session) -> str:
+    page = client.get("/training/").text
+    start = page.index(f'href="{session.get_absolute_url()}"')
+    return page[start : page.index("</li>", start)]
