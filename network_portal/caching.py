@@ -9,14 +9,18 @@ The timeout is only a backstop for things that change with the clock rather
 than with a write (a session ending, a meeting starting).
 """
 
+import logging
 from collections.abc import Callable
 from typing import TypeVar
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 HEADLINE = "figures:training-headline"
 COVERAGE = "figures:training-coverage"
@@ -93,11 +97,16 @@ def bump(*names: str) -> None:
 
 
 def _bump(names) -> None:
-    for name in names:
-        try:
-            cache.incr(name)
-        except ValueError:  # never read yet, so nothing is cached under it
-            cache.add(name, 1, timeout=None)
+    try:
+        for name in names:
+            try:
+                cache.incr(name)
+            except ValueError:  # never read yet, so nothing is cached under it
+                cache.add(name, 1, timeout=None)
+    except (redis.RedisError, OSError) as exc:
+        # A member's booking must not fail because Redis is down; copies kept
+        # there expire within FIGURES_CACHE_SECONDS.
+        logger.warning("Fragment versions %s not bumped, cache unavailable: %s", ", ".join(names), exc)
 
 
 def _drop(keys: list[str]) -> None:
