@@ -132,11 +132,12 @@ def test_row_released_while_waiting_in_a_batch_is_left_to_its_new_owner(sink):
     OutboxEmail.objects.filter(pk=second.pk).update(claimed_at=later)
 
     with time_machine.travel(later):
-        assert services._deliver(batch[1]).status == "skipped"
+        results = services._send_claimed(batch)
 
-    assert sink.messages == []
+    assert [result.status for result in results] == ["sent", "skipped"]
+    assert sink.outbox_ids() == {first.pk: 1}
     second.refresh_from_db()
-    assert (second.status, second.claimed_at) == (OutboxEmail.Status.SENDING, later)
+    assert (second.status, second.claimed_at, second.attempts) == (OutboxEmail.Status.SENDING, later, 0)
 
 
 @pytest.mark.django_db(transaction=True)
