@@ -11,12 +11,14 @@ than with a write (a session ending, a meeting starting).
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TypeVar
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 T = TypeVar("T")
 
@@ -28,6 +30,7 @@ NEXT_MEETINGS = "figures:next-meetings"
 TESTIMONIALS = "figures:testimonials"  # not cached itself: invalidating it retires cached public pages
 LATEST_UPDATES = "figures:latest-updates"  # one entry per audience, see key_for()
 GENERATION = "figures:generation"
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 # Versions of rendered template fragments. A fragment's cache key carries its version,
 # and the services whose writes change what it shows call bump(); the old copies are
@@ -87,6 +90,17 @@ def versions(*names: str) -> str:
         cache.add(name, 1, timeout=None)
         found[name] = cache.get(name, 1)
     return "-".join(str(found[name]) for name in names)
+
+
+def next_change(key: str, compute: Callable[[], datetime | None]) -> str:
+    """For a fragment key: the next moment its content changes by the clock alone
+    (the soonest listed session starting, say). Kept under key and worked out
+    again once it has passed; compute returns None when nothing is due."""
+    moment = cache.get(key)
+    if moment is None or moment <= timezone.now():
+        moment = compute() or NEVER
+        cache.set(key, moment, fragment_seconds())
+    return moment.isoformat()
 
 
 def bump(*names: str) -> None:

@@ -92,6 +92,9 @@ class SessionQuerySet(models.QuerySet):
     def upcoming(self, now=None):
         return self.listed().filter(starts_at__gt=now or timezone.now()).order_by("starts_at", "pk")
 
+    def first_start(self):
+        return self.aggregate(first=models.Min("starts_at"))["first"]
+
     def past(self, now=None):
         return self.listed().filter(ends_at__lte=now or timezone.now())
 

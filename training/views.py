@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required
@@ -44,27 +45,35 @@ COVERAGE_CSV_COLUMNS = [
 @public_page
 def index(request):
     form = SessionFilterForm(request.GET or None)
-    sessions = form.filter(Session.objects.upcoming().with_counts().select_related("course", "council"))
-    page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    versions = caching.versions(caching.TRAINING_LIST, caching.FILTER_CHOICES)
     context = {
         "form": form,
-        "page": page,
+        # Read only when the cached list below is rendered afresh.
+        "page": SimpleLazyObject(lambda: _sessions_page(request, form)),
         "courses": Course.objects.all(),
         "testimonials": _testimonials(),
         "query": _query_without_page(request),
-        "sessions_key": _sessions_key(request, page),
+        "versions": versions,
+        "sessions_key": _sessions_key(request, versions),
         "fragment_seconds": caching.fragment_seconds(),
     }
     return render(request, "training/index.html", context)
 
 
-def _sessions_key(request, page) -> str:
-    """What the filter form and session list depend on besides the sessions, courses and
-    councils, whose changes bump the TRAINING_LIST and FILTER_CHOICES versions. The
-    date is there because the form offers the coming twelve months."""
-    shown = [session.pk for session in page.object_list]
-    versions = caching.versions(caching.TRAINING_LIST, caching.FILTER_CHOICES)
-    return f"{versions}:{timezone.localdate()}:{request.GET.urlencode()}:{page.paginator.num_pages}:{shown}"
+def _sessions_page(request, form):
+    sessions = form.filter(Session.objects.upcoming().with_counts().select_related("course", "council"))
+    return Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _sessions_key(request, versions: str) -> str:
+    """What the filter form and session list depend on. Writes to sessions, bookings,
+    courses and councils bump the TRAINING_LIST and FILTER_CHOICES versions; by the
+    clock alone, the list changes when its first session starts, and the form's
+    months when the date changes."""
+    first_start = caching.next_change(
+        caching.key_for("training:first-start", versions), lambda: Session.objects.upcoming().first_start()
+    )
+    return f"{versions}:{first_start}:{timezone.localdate()}:{request.GET.urlencode()}"
 
 
 @public_page
