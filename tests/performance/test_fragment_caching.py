@@ -5,6 +5,7 @@ service shows on the very next request, while the cached copy is reused otherwis
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from meetings import services as meeting_services
@@ -90,6 +91,18 @@ def test_a_booking_changes_the_seats_left_in_the_session_list_on_the_next_reques
         training_services.booking_create(member=approved_member(), session=session)
 
     assert f"{session.seats_left - 1} seats left" in _session_card(client, session)
+
+
+def test_a_session_that_starts_leaves_the_cached_session_list_without_any_write(client, small_network):
+    first = Session.objects.upcoming().order_by("starts_at", "pk").first()
+    link = f'href="{first.get_absolute_url()}"'
+    before, after = first.starts_at - timedelta(minutes=1), first.starts_at + timedelta(seconds=1)
+    assert timezone.localdate(before) == timezone.localdate(after)  # the date in the key stays the same
+
+    with time_machine.travel(before, tick=False):
+        assert link in client.get("/training/").text
+    with time_machine.travel(after, tick=False):
+        assert link not in client.get("/training/").text
 
 
 def test_a_course_renamed_through_its_service_shows_in_the_session_list_on_the_next_request(
