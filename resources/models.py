@@ -71,6 +71,11 @@ class ResourceQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Resource.Status.PUBLISHED, published_at__lte=timezone.now())
 
+    def first_scheduled(self):
+        """When the next resource due to be published appears in the library."""
+        due = self.filter(status=Resource.Status.PUBLISHED, published_at__gt=timezone.now())
+        return due.aggregate(first=models.Min("published_at"))["first"]
+
     def visible_to(self, user):
         """What may appear in the library for this user: staff also see drafts."""
         if user.is_authenticated and user.is_staff:

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -29,32 +30,46 @@ UNSUBSCRIBE_LINK_MAX_AGE_DAYS = 400
 @public_page
 def library(request):
     form = LibraryFilterForm(request.GET)
-    resources = Resource.objects.visible_to(request.user).for_listing()
-    searching = False
-    if form.is_valid():
-        data = form.cleaned_data
-        searching = bool(data["q"])
-        resources = resources.filtered(
-            topic=data["topic"], kind=data["kind"], source=data["source"], visibility=data["visibility"]
-        ).search(data["q"])
-        by_relevance = searching and data["sort"] != "newest"
-        resources = resources.order_by(*(["-rank"] if by_relevance else []), "-published_at", "-pk")
-    else:
-        resources = resources.none()
-    page = Paginator(resources, RESOURCES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # Topics, sources, councils and resources are saved through services that bump FILTER_CHOICES.
+    version = caching.version(caching.FILTER_CHOICES)
     context = {
         "form": form,
-        "page": page,
-        "searching": searching,
+        # Read only when the cached results below are rendered afresh.
+        "page": SimpleLazyObject(lambda: _library_page(request, form)),
+        "searching": form.is_valid() and bool(form.cleaned_data["q"]),
         "query": query.urlencode(),
-        # The rendered form depends only on the query and on the topics and sources
-        # offered, whose changes bump FILTER_CHOICES.
-        "form_key": f"{caching.version(caching.FILTER_CHOICES)}:{query.urlencode()}",
+        "form_key": f"{version}:{query.urlencode()}",
+        "results_key": _results_key(request, version),
         "fragment_seconds": caching.fragment_seconds(),
     }
     return render(request, "resources/list.html", context)
+
+
+def _library_page(request, form):
+    resources = Resource.objects.visible_to(request.user).for_listing()
+    if form.is_valid():
+        data = form.cleaned_data
+        resources = resources.filtered(
+            topic=data["topic"], kind=data["kind"], source=data["source"], visibility=data["visibility"]
+        ).search(data["q"])
+        by_relevance = bool(data["q"]) and data["sort"] != "newest"
+        resources = resources.order_by(*(["-rank"] if by_relevance else []), "-published_at", "-pk")
+    else:
+        resources = resources.none()
+    return Paginator(resources, RESOURCES_PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _results_key(request, version: int) -> str:
+    """What the results depend on besides the writes that bump the version: whether
+    drafts are shown (staff), and the next scheduled publication, when the list
+    changes by the clock alone."""
+    staff = request.user.is_authenticated and request.user.is_staff
+    next_publication = caching.next_change(
+        caching.key_for("resources:next-publication", version), Resource.objects.first_scheduled
+    )
+    return f"{version}:{next_publication}:{staff}:{request.GET.urlencode()}"
 
 
 @public_page

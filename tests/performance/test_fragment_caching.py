@@ -12,7 +12,10 @@ from meetings import services as meeting_services
 from meetings.models import Meeting, Registration
 from members import services as member_services
 from members.models import Council, Topic
+from resources import services as resource_services
+from resources.models import Resource
 from tests.factories import approved_member
+from tests.resources.factories import ResourceFactory
 from training import services as training_services
 from training.models import Session
 
@@ -139,6 +142,31 @@ def test_a_topic_renamed_through_its_service_shows_in_the_library_filter_on_the_
         member_services.topic_save(topic=topic)
 
     assert ">Renamed topic</option>" in client.get("/resources/?q=housing").text
+
+
+def test_a_resource_saved_through_its_service_shows_in_the_library_results_on_the_next_request(
+    client, small_network, django_capture_on_commit_callbacks
+):
+    resource = ResourceFactory(title="Quarterly housing briefing")
+    assert "Quarterly housing briefing" in client.get("/resources/?q=housing").text
+    # Behind the services' back: the cached results are served.
+    Resource.objects.filter(pk=resource.pk).update(title="Renamed behind the services' back housing")
+    assert "Quarterly housing briefing" in client.get("/resources/?q=housing").text
+
+    resource.title = "Renamed housing briefing"
+    with django_capture_on_commit_callbacks(execute=True):
+        resource_services.resource_save(resource=resource)
+
+    assert "Renamed housing briefing" in client.get("/resources/?q=housing").text
+
+
+def test_a_scheduled_resource_appears_in_the_cached_library_results_when_its_time_comes(client, small_network):
+    publish_at = timezone.now() + timedelta(hours=2)
+    ResourceFactory(title="Scheduled housing toolkit", published_at=publish_at)
+    assert "Scheduled housing toolkit" not in client.get("/resources/?q=housing").text
+
+    with time_machine.travel(publish_at + timedelta(seconds=1)):
+        assert "Scheduled housing toolkit" in client.get("/resources/?q=housing").text
 
 
 def _session_card(client, session) -> str:
