@@ -30,6 +30,10 @@ class MeetingQuerySet(models.QuerySet):
     def past(self, now=None):
         return self.filter(ends_at__lt=now or timezone.now()).order_by("-starts_at", "-pk")
 
+    def next_end(self):
+        """When the next of these meetings ends (and moves to the past)."""
+        return self.upcoming().aggregate(first=models.Min("ends_at"))["first"]
+
     def next_meeting(self, now=None):
         return self.published().upcoming(now).first()
 

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required, is_approved_member, membership_refused
@@ -27,6 +28,16 @@ PAST_PER_PAGE = 12
 
 @public_page
 def meeting_list(request):
+    context = {
+        # Read only when the cached lists are rendered afresh.
+        "lists": SimpleLazyObject(lambda: _lists(request)),
+        "list_key": _list_key(request),
+        "fragment_seconds": caching.fragment_seconds(),
+    }
+    return render(request, "meetings/list.html", context)
+
+
+def _lists(request) -> dict:
     now = timezone.now()
     visible = Meeting.objects.visible()
     upcoming = list(visible.upcoming(now).with_counts()[:UPCOMING_LIMIT])
@@ -35,21 +46,18 @@ def meeting_list(request):
     mine = {r.meeting_id: r for r in Registration.objects.for_user(request.user).active().filter(meeting__in=shown)}
     for meeting in [*upcoming, *past]:
         meeting.my_registration = mine.get(meeting.pk)
-    context = {
-        "upcoming": _by_quarter(upcoming),
-        "past": _by_quarter(past),
-        "past_page": past,
-        "list_key": _list_key(request.user, shown, mine),
-        "fragment_seconds": caching.fragment_seconds(),
-    }
-    return render(request, "meetings/list.html", context)
+    return {"upcoming": _by_quarter(upcoming), "past": _by_quarter(past), "past_page": past}
 
 
-def _list_key(user, shown: list[int], mine: dict) -> str:
-    """Everything the rendered lists depend on besides the meetings themselves, whose
-    changes (and their seat counts) bump the MEETING_LIST version."""
-    registrations = sorted((pk, r.status, r.mode) for pk, r in mine.items())
-    return f"{caching.version(caching.MEETING_LIST)}:{user.is_authenticated}:{user.is_staff}:{shown}:{registrations}"
+def _list_key(request) -> str:
+    """What the rendered lists depend on. Meeting and registration services bump the
+    MEETING_LIST version; the visitor's own registrations make the lists theirs; by
+    the clock alone, a meeting moves to the past list when it ends."""
+    user = request.user
+    version = caching.version(caching.MEETING_LIST)
+    next_end = caching.next_change(caching.key_for("meetings:next-end", version), Meeting.objects.visible().next_end)
+    visitor = user.pk if user.is_authenticated else "anonymous"
+    return f"{version}:{next_end}:{visitor}:{user.is_staff}:{request.GET.get('page', '')}"
 
 
 @public_page

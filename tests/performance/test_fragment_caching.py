@@ -58,6 +58,16 @@ def test_the_meeting_list_is_served_from_its_cached_copy_until_a_service_changes
     assert "Fragment test meeting" in member_client.get("/meetings/").text
 
 
+def test_a_meeting_that_ends_moves_to_the_past_in_the_cached_list_without_any_write(client, hybrid_meeting):
+    def section_of_meeting():
+        page = client.get("/meetings/").text
+        return "past" if page.index("fragment-test-meeting") > page.index('id="past-heading"') else "upcoming"
+
+    assert section_of_meeting() == "upcoming"
+    with time_machine.travel(hybrid_meeting.ends_at + timedelta(seconds=1)):
+        assert section_of_meeting() == "past"
+
+
 def test_a_meeting_edited_through_its_service_shows_in_the_list_on_the_next_request(
     member_client, hybrid_meeting, django_capture_on_commit_callbacks
 ):
