@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from network_portal import audit, invitations, privileges
+from network_portal import audit, caching, invitations, privileges
 from network_portal.csv_export import csv_response
 from network_portal.markdown import render_markdown
 
@@ -58,6 +58,8 @@ class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
         if deactivating:
             obj.is_active = True
         super().save_model(request, obj, form, change)
+        if {"first_name", "last_name"} & set(form.changed_data):
+            caching.invalidate(caching.TESTIMONIALS)  # published testimonials show the name
         if deactivating:
             services.user_deactivate(user=obj)
 
@@ -226,6 +228,12 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
         "consent_research",
     ]
     search_fields = ["user__email", "user__first_name", "user__last_name", "ward", "job_title", "organisation"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "council" in form.changed_data:
+            caching.invalidate(caching.TESTIMONIALS)  # published testimonials name the council
+
     list_select_related = ["user", "council"]
     # Profiled under load (bench/README.md): each row cost more than a bare page. Fifty rows a
     # page, no second COUNT(*) of the whole table, and a checkbox written out rather than

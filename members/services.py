@@ -202,6 +202,7 @@ def member_profile_update(
     *, member: Member, first_name: str, last_name: str, ward: str = "", job_title: str = "", interests=()
 ) -> None:
     with transaction.atomic():
+        caching.invalidate(caching.TESTIMONIALS)  # they show the author's name
         User.objects.filter(pk=member.user_id).update(first_name=first_name.strip(), last_name=last_name.strip())
         member.ward = ward.strip() if member.role == Member.Role.COUNCILLOR else ""
         member.job_title = job_title.strip() if member.role != Member.Role.COUNCILLOR else ""
@@ -252,6 +253,7 @@ def member_erase(*, user: User) -> dict[str, int]:
     with transaction.atomic():
         # The member's registrations and bookings may change, and with them the lists' seat counts.
         caching.bump(caching.MEETING_LIST, caching.TRAINING_LIST)
+        caching.invalidate(caching.TESTIMONIALS)  # a published testimonial may carry their name
         user = User.objects.select_for_update().get(pk=user.pk)
         # Before anonymising, so seats are handed on while the bookings are still whole.
         _end_access(user, reason="the member deleted their account")

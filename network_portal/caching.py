@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 HEADLINE = "figures:training-headline"
 COVERAGE = "figures:training-coverage"
 NEXT_MEETINGS = "figures:next-meetings"
-TESTIMONIALS = "figures:testimonials"  # not cached itself: invalidating it retires cached public pages
+# The testimonials shown on /training/, with their authors' names and councils.
+TESTIMONIALS = "figures:testimonials"
 LATEST_UPDATES = "figures:latest-updates"  # one entry per audience, see key_for()
 GENERATION = "figures:generation"
 NEVER = datetime.max.replace(tzinfo=UTC)

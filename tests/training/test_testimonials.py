@@ -4,6 +4,7 @@ and the member can withdraw it at any time."""
 import pytest
 from django.urls import reverse
 
+from members import services as member_services
 from tests.factories import MemberFactory, UserFactory
 from training import services
 from training.models import Booking, Feedback
@@ -65,6 +66,31 @@ def test_staff_approval_publishes_it_and_records_who_and_when(client, staff_clie
     content = _public(client)
     assert ANSWERS["testimonial"] in content
     assert feedback.booking.member.user.get_full_name() in content
+
+
+def _published() -> Feedback:
+    feedback = _submitted()
+    services.testimonial_approve(feedback_ids=[feedback.pk], approved_by=UserFactory(is_staff=True))
+    return feedback
+
+
+def test_a_published_author_renamed_in_their_profile_shows_renamed_on_the_next_request(client):
+    member = _published().booking.member
+    assert member.user.get_full_name() in _public(client)  # now in the cache
+
+    member_services.member_profile_update(member=member, first_name="Renamed", last_name="Author")
+
+    assert "Renamed Author" in _public(client)
+
+
+def test_an_erased_author_disappears_from_the_published_testimonial_on_the_next_request(client):
+    member = _published().booking.member
+    name = member.user.get_full_name()
+    assert name in _public(client)
+
+    member_services.member_erase(user=member.user)
+
+    assert name not in _public(client)
 
 
 def test_a_testimonial_without_consent_to_publish_cannot_be_approved(staff_client):
