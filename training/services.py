@@ -313,6 +313,7 @@ def booking_add_walk_in(*, member: Member, session: Session, booked_by=None, now
             booking.promoted_at = now
         booking.status, booking.attended = Booking.Status.CONFIRMED, Booking.Attended.YES
         booking.save()
+        caching.bump(caching.TRAINING_LIST)  # the session's seat counts
         caching.invalidate(caching.COVERAGE)
     return booking
 

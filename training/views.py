@@ -86,7 +86,9 @@ def course_detail(request, slug):
 
 @public_page
 def session_detail(request, pk):
-    session = get_object_or_404(Session.objects.listed().with_counts().select_related("course", "council"), pk=pk)
+    session = caching.cached(_session_key(pk), lambda: _listed_session(pk))
+    if session is None:
+        raise Http404("No such session.")
     booking = _my_active_booking(request.user, session)
     context = {
         "session": session,
@@ -96,6 +98,17 @@ def session_detail(request, pk):
         "is_upcoming": session.starts_at > timezone.now(),
     }
     return render(request, "training/session_detail.html", context)
+
+
+def _session_key(pk) -> str:
+    """The session with its seat counts, course and council: writes to any of them
+    go through services that bump these versions."""
+    versions = caching.versions(caching.TRAINING_LIST, caching.FILTER_CHOICES)
+    return caching.key_for("training:session", versions, pk)
+
+
+def _listed_session(pk) -> Session | None:
+    return Session.objects.listed().with_counts().select_related("course", "council").filter(pk=pk).first()
 
 
 @require_POST

@@ -118,6 +118,22 @@ def test_a_session_that_starts_leaves_the_cached_session_list_without_any_write(
         assert link not in client.get("/training/").text
 
 
+def test_a_booking_changes_the_seats_left_on_the_cached_session_page_on_the_next_request(
+    client, small_network, django_capture_on_commit_callbacks
+):
+    session = Session.objects.upcoming().with_counts().order_by("starts_at").first()
+    assert f"{session.seats_left} seats left" in client.get(session.get_absolute_url()).text
+    # Behind the services' back: the cached session is served.
+    Session.objects.filter(pk=session.pk).update(capacity=session.capacity + 50)
+    assert f"of {session.capacity} taken" in client.get(session.get_absolute_url()).text
+    Session.objects.filter(pk=session.pk).update(capacity=session.capacity)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        training_services.booking_create(member=approved_member(), session=session)
+
+    assert f"{session.seats_left - 1} seats left" in client.get(session.get_absolute_url()).text
+
+
 def test_a_course_renamed_through_its_service_shows_in_the_session_list_on_the_next_request(
     client, small_network, django_capture_on_commit_callbacks
 ):
