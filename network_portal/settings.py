@@ -134,7 +134,7 @@ def _redis_cache(url: str) -> dict:
         _config_error("REDIS_URL is not a valid URL.")
     if parts.scheme not in {"redis", "rediss"} or not parts.hostname:
         _config_error("REDIS_URL must look like redis://host:6379/0.")
-    return {**config, "KEY_PREFIX": "np"}
+    return {**config, "BACKEND": "network_portal.redis_cache.SharedClientRedisCache", "KEY_PREFIX": "np"}
 
 
 def _email(url: str) -> dict:

@@ -44,7 +44,7 @@ def test_booking_while_redis_is_down_succeeds_and_its_email_goes_out_once_redis_
         # This process's cache (rate limits) and broker, and the worker's, all use our Redis.
         settings.REDIS_URL = server.url
         settings.CACHES = {
-            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}
+            "default": {"BACKEND": "network_portal.redis_cache.SharedClientRedisCache", "LOCATION": server.url}
         }
         celery_worker_process(REDIS_URL=server.url, EMAIL_URL=sink.url)
 

@@ -41,7 +41,7 @@ def _assert_429(response):
 
 def test_the_rate_limit_counters_live_in_the_shared_redis_cache(settings):
     # Several web processes must share one count, which a per-process cache would not.
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "network_portal.redis_cache.SharedClientRedisCache"
     assert rate_limit_consume(scope="booking", who="user:probe") is True
     assert redis.Redis.from_url(settings.REDIS_URL).keys("*:ratelimit:booking:user:probe:*")
 
@@ -188,7 +188,7 @@ def test_an_unreachable_cache_lets_the_booking_through(client, settings):
     # Redis down must not stop members booking: the limit is skipped, not enforced.
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "network_portal.redis_cache.SharedClientRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
         }
     }

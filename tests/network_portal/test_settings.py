@@ -168,7 +168,7 @@ def test_embedded_sqlite_and_filesystem_broker_without_service_urls(tmp_path):
 def test_redis_url_is_the_cache_with_the_portal_prefix_and_the_broker():
     read = _settings_read(["CACHES", "CELERY_BROKER_URL"], REDIS_URL="redis://:pw@cache.example.org:6380/2")
     assert read["CACHES"]["default"] == {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "network_portal.redis_cache.SharedClientRedisCache",
         "LOCATION": "redis://:pw@cache.example.org:6380/2",
         "KEY_PREFIX": "np",
     }
