@@ -7,6 +7,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
@@ -44,12 +45,27 @@ def _member_or_404(request) -> Member:
 
 @login_required
 def account(request):
-    # One query for the member and council, which the page and every app's section read.
-    member = Member.objects.select_related("council").filter(user=request.user).first()
+    member = _member_with_interests(request.user)
     if member is not None:
+        # The page and every app's section read this one.
         request.user.member = member
     consents = [(wording, getattr(member, f"consent_{kind}")) for kind, wording in WORDINGS.items()] if member else []
     return render(request, "members/account.html", {"member": member, "consents": consents})
+
+
+def _member_with_interests(user) -> Member | None:
+    """The member, their council and their interests in one query (a row per interest)."""
+    rows = list(
+        Member.objects.select_related("council")
+        .filter(user=user)
+        .annotate(interest=F("interests__name"))
+        .order_by("interests__position", "interests__name")
+    )
+    if not rows:
+        return None
+    member = rows[0]
+    member.interest_names = [row.interest for row in rows if row.interest is not None]
+    return member
 
 
 @login_required

@@ -1,8 +1,9 @@
 from django import template
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from meetings.models import CalendarFeed, Meeting, Registration
-from meetings.services import registration_waitlist_position
+from meetings.services import registration_waitlist_position_annotation
 from network_portal import caching
 from network_portal.urls_util import absolute_url
 
@@ -23,21 +24,27 @@ def my_meetings(context):
     """My account's "My meetings": what I am registered or waiting for, and my calendar feed."""
     user = context["request"].user
     now = timezone.now()
-    feed = CalendarFeed.objects.filter(user=user).first() if user.is_authenticated else None
+    feed_token = Subquery(CalendarFeed.objects.filter(user=OuterRef("user")).values("token"))
+    # One query: the waiting-list places and the calendar feed are read with the registrations.
     registrations = list(
         Registration.objects.for_user(user)
         # The member's own cancellations drop off; the organisers' stay, with their reason.
         .exclude(status=Registration.Status.CANCELLED)
         .exclude(meeting__status=Meeting.Status.DRAFT)
         .select_related("meeting")
+        .annotate(waitlist_position=registration_waitlist_position_annotation(), feed_token=feed_token)
         .order_by("meeting__starts_at")
     )
-    for registration in registrations:
-        registration.waitlist_position = registration_waitlist_position(registration=registration)
+    if registrations:
+        token = registrations[0].feed_token
+    elif user.is_authenticated:  # no row to carry the feed: it needs a query of its own
+        token = CalendarFeed.objects.filter(user=user).values_list("token", flat=True).first()
+    else:
+        token = None
     return {
         "request": context["request"],
         "csrf_token": context.get("csrf_token"),
         "upcoming": [r for r in registrations if r.meeting.ends_at >= now],
         "past": [r for r in registrations if r.meeting.ends_at < now and r.is_registered][::-1],
-        "feed_url": absolute_url(feed.get_absolute_url()) if feed else "",
+        "feed_url": absolute_url(CalendarFeed(token=token).get_absolute_url()) if token else "",
     }

@@ -1,9 +1,10 @@
 from django import template
+from django.db.models import Value
 
 from members.access import is_approved_member
 from network_portal import caching
 
-from ..models import CaseStudy, Download, Update
+from ..models import CaseStudy, Download, Resource, Update
 
 register = template.Library()
 
@@ -21,15 +22,38 @@ def latest_updates_for(user):
 
 
 @register.simple_tag
-def my_downloads(user):
-    return list(Download.objects.filter(user=user).select_related("resource").order_by("-downloaded_at")[:MY_DOWNLOADS])
+def my_resources(user) -> dict[str, list]:
+    """My account's three lists (latest downloads, case studies, partner updates), newest
+    first, in one query: a UNION of one row shape, each row made back into its model."""
+    mine = {"downloads": [], "case_studies": [], "partner_updates": []}
+    if not user.is_authenticated:
+        return mine
+    for kind, pk, at, title, slug, status, note in _my_rows(user):
+        if kind == "download":
+            mine["downloads"].append(Download(pk=pk, downloaded_at=at, resource=Resource(title=title, slug=slug)))
+        elif kind == "case_study":
+            resource = Resource(slug=slug) if slug else None  # published: it links to its resource
+            mine["case_studies"].append(
+                CaseStudy(pk=pk, submitted_at=at, title=title, status=status, review_note=note, resource=resource)
+            )
+        else:
+            mine["partner_updates"].append(Update(pk=pk, created_at=at, title=title, slug=slug, status=status))
+    return mine
 
 
-@register.simple_tag
-def my_case_studies(user):
-    return list(CaseStudy.objects.submitted_by(user))
-
-
-@register.simple_tag
-def my_partner_updates(user):
-    return list(Update.objects.filter(author=user).order_by("-created_at"))
+def _my_rows(user) -> list[tuple]:
+    """(kind, pk, when, title, slug, status, note) rows, newest first within each kind."""
+    # SQLite takes no ORDER BY or LIMIT in the parts of a UNION: the latest downloads are
+    # picked in a subquery, each part's default ordering is cleared, and Python sorts.
+    latest = Download.objects.filter(user=user).order_by("-downloaded_at").values("pk")[:MY_DOWNLOADS]
+    downloads = Download.objects.filter(pk__in=latest).values_list(
+        Value("download"), "pk", "downloaded_at", "resource__title", "resource__slug", Value(""), Value("")
+    )
+    case_studies = CaseStudy.objects.filter(submitter=user).values_list(
+        Value("case_study"), "pk", "submitted_at", "title", "resource__slug", "status", "review_note"
+    )
+    updates = Update.objects.filter(author=user).values_list(
+        Value("update"), "pk", "created_at", "title", "slug", "status", Value("")
+    )
+    rows = downloads.order_by().union(case_studies.order_by(), updates.order_by(), all=True)
+    return sorted(rows, key=lambda row: (row[2], row[1]), reverse=True)

@@ -3,9 +3,10 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from members.consents import WORDINGS
-from members.models import ConsentRecord, Member
+from members.models import ConsentRecord, Member, Topic
 
 from .factories import member_at
 
@@ -33,6 +34,30 @@ def test_account_shows_profile_consents_and_links_to_email_change(client, member
         assert wording.kind in html
     assert reverse("members:data-export") in html
     assert reverse("members:account-delete") in html
+
+
+def test_account_lists_interests_in_the_topics_order(client, member, topics):
+    first, second, third = topics[2], topics[4], topics[6]
+    Topic.objects.filter(pk=third.pk).update(position=first.position)  # a tie on position: by name
+    member.interests.set([third, second, first])
+    shown = ", ".join(t.name for t in Topic.objects.filter(interested_members=member))  # position, then name
+
+    html = client.get(reverse("members:account")).content.decode()
+
+    assert f'Interests</dt><dd class="col-sm-9">{escape(shown)}</dd>' in html
+    assert shown == ", ".join(sorted([first.name, third.name]) + [second.name])
+
+
+def test_account_without_interests_says_none_chosen(client, member):
+    html = client.get(reverse("members:account")).content.decode()
+    assert 'Interests</dt><dd class="col-sm-9">None chosen</dd>' in html
+
+
+def test_account_for_a_login_without_membership_shows_the_login_and_no_profile(client, staff):
+    client.force_login(staff)
+    response = client.get(reverse("members:account"))
+    assert response.status_code == 200
+    assert "Your login" in response.text and "Your profile" not in response.text
 
 
 def test_profile_edit_updates_names_ward_and_interests(client, member, topics):

@@ -1,4 +1,5 @@
 from django import template
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from members.models import Member
@@ -32,12 +33,13 @@ def my_training(user):
     if not user.is_authenticated:
         return {"bookings": []}
     now = timezone.now()
+    # One query: the waiting-list places and the follow-ups answered are read with the bookings.
     bookings = list(
         Booking.objects.filter(member__user=user)
         # The member's own cancellations drop off; the organisers' stay, with their reason.
         .exclude(status=Booking.Status.CANCELLED)
         .select_related("session__course", "session__council", "feedback")
-        .prefetch_related("follow_ups")
+        .annotate(waitlist_position=services.waitlist_position_annotation(), **_answered_waves())
         .order_by("-session__starts_at")
     )
     items = [_item(booking, now) for booking in bookings]
@@ -98,13 +100,21 @@ def _can_report(context, council) -> bool:
     return services.commitment_reporter_source(member=member, council=council) is not None
 
 
+def _answered_waves() -> dict[str, Exists]:
+    """answered_3m, answered_6m...: whether the booking's follow-up of that wave is in."""
+    return {
+        f"answered_{wave}": Exists(FollowUp.objects.filter(booking=OuterRef("pk"), wave=wave))
+        for wave in FollowUp.Wave.values
+    }
+
+
 def _item(booking: Booking, now) -> dict:
-    item = {"booking": booking, "position": services.waitlist_position(booking), "feedback_due": False, "followups": []}
+    item = {"booking": booking, "position": booking.waitlist_position, "feedback_due": False, "followups": []}
     if booking.attended != Booking.Attended.YES:
         return item
     item["certificate"] = booking.status == Booking.Status.CONFIRMED
     item["feedback_due"] = not hasattr(booking, "feedback")
-    answered = {f.wave for f in booking.follow_ups.all()}
+    answered = {wave for wave in FollowUp.Wave.values if getattr(booking, f"answered_{wave}")}
     item["followups"] = [
         (wave, label)
         for wave, label in FollowUp.Wave.choices
