@@ -93,7 +93,7 @@ def session_detail(request, pk):
     context = {
         "session": session,
         "booking": booking,
-        "position": services.waitlist_position(booking) if booking else None,
+        "position": booking.waitlist_position if booking else None,
         "can_see_joining_link": booking is not None and booking.status == Booking.Status.CONFIRMED,
         "is_upcoming": session.starts_at > timezone.now(),
     }
@@ -464,7 +464,9 @@ def _testimonials() -> list[Feedback]:
 def _my_active_booking(user, session):
     if not user.is_authenticated:
         return None
-    return Booking.objects.active().filter(session=session, member__user=user).first()
+    bookings = Booking.objects.active().filter(session=session, member__user=user)
+    # The place in the queue in the same query: no second count for a member who waits.
+    return bookings.annotate(waitlist_position=services.waitlist_position_annotation()).first()
 
 
 def _bookings_for_forms():

@@ -37,9 +37,6 @@ def _grow_member_history(member, seeder) -> None:
     attended and waiting-list bookings, registrations (some waiting for a seat), downloads, case
     studies and partner updates."""
     booked = set(Booking.objects.filter(member=member).values_list("session_id", flat=True))
-    # Not the batch's latest session: the catalogue's session pages show it, and there a
-    # waiting member's own place costs a query that the small batch's page may not have had.
-    latest = max(seeder.sessions, key=lambda session: session.starts_at)
     bookings = Booking.objects.bulk_create(
         Booking.of_member(
             session=session,
@@ -48,7 +45,7 @@ def _grow_member_history(member, seeder) -> None:
             attended=Booking.Attended.YES if session.ends_at < seeder.now else Booking.Attended.UNKNOWN,
         )
         for session in seeder.sessions
-        if session.pk not in booked and session != latest
+        if session.pk not in booked
     )
     Feedback.objects.bulk_create(
         Feedback(
