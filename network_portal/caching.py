@@ -97,6 +97,8 @@ def next_change(key: str, compute: Callable[[], datetime | None]) -> str:
     """For a fragment key: the next moment its content changes by the clock alone
     (the soonest listed session starting, say). Kept under key and worked out
     again once it has passed; compute returns None when nothing is due."""
+    if not fragment_seconds():
+        return ""  # no fragment is kept, so its key needs no moment (and no query)
     moment = cache.get(key)
     if moment is None or moment <= timezone.now():
         moment = compute() or NEVER
