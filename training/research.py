@@ -338,10 +338,10 @@ def _withhold(keys: list[int], people: _People, k: int, *, limit: int | None = N
     # Each person's set of combinations, then the people in each combination, counted in C.
     sets = list(map(frozenset, map(keys.__getitem__, people.slices)))
     per_key = Counter(itertools.chain.from_iterable(sets))
-    small = {key for key, count in per_key.items() if count < k}
     # A small combination has at least as many rows as people: often verdict enough.
-    if over(sum(map(per_key.__getitem__, small))):
+    if over(_people_in_small_groups(per_key, k)):
         return None
+    small = {key for key, count in per_key.items() if count < k}
     active = bytearray(b"\x01") * len(keys)
     withheld: list[int] = []
     going = _positions_with(keys, small, active)
@@ -369,18 +369,24 @@ def _withhold(keys: list[int], people: _People, k: int, *, limit: int | None = N
             sets[person] = frozenset(keys[m] for m in people.positions(person) if active[m])
             shared[sets[person]] += 1
         changed = set()
-        rare = {combos: count for combos, count in shared.items() if 0 < count < k and combos}
+        shared.pop(frozenset(), None)  # people with no rows left
+        # Every person with a rare set gives up at least one row: often verdict enough.
+        if over(len(withheld) + _people_in_small_groups(shared, k)):
+            return None
+        rare = {combos for combos, count in shared.items() if 0 < count < k}
         if not rare:
             return {people.order[n] for n in withheld}
-        # Every rare person gives up at least one row: often verdict enough.
-        if over(len(withheld) + sum(rare.values())):
-            return None
         for person in itertools.compress(range(len(sets)), map(rare.__contains__, sets)):
             mine = [m for m in people.positions(person) if active[m]]
             # Keep a person's first row where that alone could pass; otherwise none.
             going += mine[1:] if len(mine) > 1 else mine
             if over(len(withheld) + len(going)):
                 return None
+
+
+def _people_in_small_groups(people: Counter, k: int) -> int:
+    """How many people are in groups of fewer than k, counted through a histogram of the group sizes."""
+    return sum(size * groups for size, groups in Counter(people.values()).items() if size < k)
 
 
 def _positions_with(keys: list[int], wanted: set[int], active: bytearray) -> list[int]:
