@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from network_portal.seeding import BATCH, Seeder, SeedStep, seed_steps
+from network_portal.seeding import Seeder, SeedStep, seed_steps
 
 from .models import Meeting, Registration
 
@@ -27,29 +27,24 @@ def _meetings(seeder: Seeder) -> int:
                 status=Meeting.Status.DRAFT if n % 20 == 19 else Meeting.Status.PUBLISHED,
             )
         )
-    seeder.meetings = Meeting.objects.bulk_create(meetings, batch_size=BATCH)
+    seeder.meetings = seeder.insert_objects(meetings)
     return len(meetings)
 
 
 def _registrations(seeder: Seeder) -> int:
     users = [m.user_id for m in seeder.approved]
+    modes = Registration.Mode.values
     rows = []
     per_meeting = seeder.spread(seeder.volume["registrations"], len(seeder.meetings))
     for meeting, count in zip(seeder.meetings, per_meeting, strict=True):
+        attendance = (
+            Registration.Attendance.ATTENDED if meeting.ends_at < seeder.now else Registration.Attendance.UNKNOWN
+        )
         for user_id in seeder.rng.sample(users, min(count, len(users))):
-            mode = seeder.rng.choice(Registration.Mode.values)
-            rows.append(
-                Registration(
-                    meeting=meeting,
-                    user_id=user_id,
-                    mode=mode,
-                    attendance=Registration.Attendance.ATTENDED
-                    if meeting.ends_at < seeder.now
-                    else Registration.Attendance.UNKNOWN,
-                    created_at=meeting.starts_at - timedelta(days=seeder.rng.randint(1, 40)),
-                )
-            )
-    Registration.objects.bulk_create(rows, batch_size=BATCH)
+            mode = seeder.rng.choice(modes)
+            created_at = meeting.starts_at - timedelta(days=seeder.rng.randint(1, 40))
+            rows.append((meeting.pk, user_id, mode, attendance, created_at))
+    seeder.insert(Registration, ("meeting_id", "user_id", "mode", "attendance", "created_at"), rows)
     return len(rows)
 
 

@@ -1,6 +1,6 @@
 """This app's steps of `manage.py seed_scale` (see network_portal/seeding.py)."""
 
-from network_portal.seeding import BATCH, Seeder, SeedStep, seed_steps
+from network_portal.seeding import Seeder, SeedStep, seed_steps
 
 from .models import Download, Organisation, Resource, Update, Visibility
 
@@ -17,6 +17,8 @@ def _resources(seeder: Seeder) -> int:
     seeder.organisations = _organisations(seeder)
     words = ["housing", "loneliness", "debt", "schools", "suicide", "prevention", "parks", "workforce", "youth"]
     resources = []
+    visibilities = Visibility.values
+    kinds = [k for k in Resource.Kind.values if k != Resource.Kind.CASE_STUDY]
     for n in range(seeder.volume["resources"]):
         topic_words = " ".join(seeder.rng.sample(words, 3))
         resources.append(
@@ -25,41 +27,31 @@ def _resources(seeder: Seeder) -> int:
                 slug=f"{seeder.prefix}scale-resource-{n}",
                 summary=f"A generated guide about {topic_words} for councils.",
                 body=f"Generated body text about {topic_words}.",
-                kind=seeder.rng.choice([k for k in Resource.Kind.values if k != Resource.Kind.CASE_STUDY]),
+                kind=seeder.rng.choice(kinds),
                 source=seeder.rng.choice(seeder.organisations),
                 url=f"https://example.org/scale/{n}",
-                visibility=seeder.rng.choice(Visibility.values),
+                visibility=seeder.rng.choice(visibilities),
                 status=Resource.Status.PUBLISHED,
                 published_at=seeder.when(days_back=2000),
             )
         )
-    seeder.resources = Resource.objects.bulk_create(resources, batch_size=BATCH)
-    through = Resource.topics.through
+    seeder.resources = seeder.insert_objects(resources)
     links = [
-        through(resource_id=r.pk, topic_id=t.pk)
-        for r in seeder.resources
-        for t in seeder.rng.sample(seeder.topics, min(2, len(seeder.topics)))
+        (r.pk, t.pk) for r in seeder.resources for t in seeder.rng.sample(seeder.topics, min(2, len(seeder.topics)))
     ]
-    through.objects.bulk_create(links, batch_size=BATCH)
+    seeder.insert(Resource.topics.through, ("resource_id", "topic_id"), links)
     return len(resources) + len(links)
 
 
 def _downloads(seeder: Seeder) -> int:
     users = [m.user_id for m in seeder.approved]
-    total = seeder.volume["downloads"]
-    for start in range(0, total, BATCH * 5):
-        Download.objects.bulk_create(
-            [
-                Download(
-                    resource=seeder.rng.choice(seeder.resources),
-                    user_id=seeder.rng.choice(users),
-                    downloaded_at=seeder.when(days_back=1500),
-                )
-                for _ in range(min(BATCH * 5, total - start))
-            ],
-            batch_size=BATCH,
-        )
-    return total
+    resources = [r.pk for r in seeder.resources]
+    rows = (
+        (seeder.rng.choice(resources), seeder.rng.choice(users), seeder.when(days_back=1500))
+        for _ in range(seeder.volume["downloads"])
+    )
+    seeder.insert(Download, ("resource_id", "user_id", "downloaded_at"), rows)
+    return seeder.volume["downloads"]
 
 
 def _updates(seeder: Seeder) -> int:
@@ -75,7 +67,7 @@ def _updates(seeder: Seeder) -> int:
         )
         for n in range(seeder.volume["updates"])
     ]
-    Update.objects.bulk_create(updates, batch_size=BATCH)
+    seeder.insert_objects(updates)
     return len(updates)
 
 

@@ -17,18 +17,25 @@ How a release is made, and why it holds up against linkage:
   further unions of combinations of at least k people.
 """
 
+import functools
+import gc
 import hashlib
 import hmac
 import itertools
+import math
+import operator
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from members.models import Member
+from members.models import Council, Member
 
 from .models import FEEDBACK_SCORES, FOLLOWUP_EVIDENCE, FOLLOWUP_OWN_WORDS, Booking, FollowUp, ResearchProject
 
@@ -74,15 +81,18 @@ def project_key(project: ResearchProject) -> bytes:
 
 def pseudonym(project: ResearchProject, member_id: int) -> str:
     """Stable for one member within a project; unlinkable across projects."""
-    digest = hmac.new(project_key(project), f"member:{member_id}".encode(), hashlib.sha256).hexdigest()
+    return _pseudonym(project_key(project), member_id)
+
+
+def _pseudonym(key: bytes, member_id: int) -> str:
+    digest = hmac.new(key, f"member:{member_id}".encode(), hashlib.sha256).hexdigest()
     return f"P-{digest[:16]}"
 
 
 # --- Generalisation ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Source:
+class _Source(NamedTuple):
     """One attended booking before release: its person, quasi-identifier ladders and answers."""
 
     person: int
@@ -101,85 +111,76 @@ def _period_ladder(day: date) -> tuple[str, str, str]:
     return (f"{day:%Y-%m}", f"{day.year}-Q{(day.month - 1) // 3 + 1}", str(day.year))
 
 
-def _ladders(booking: Booking) -> tuple:
-    session = booking.session
-    return (
-        _council_ladder(booking.council, NO_COUNCIL),
-        (booking.role, ANY),
-        _council_ladder(session.council, PAN_LONDON),
-        (session.course.title, ANY),
-        _period_ladder(timezone.localtime(session.starts_at).date()),
-    )
+FEEDBACK_VALUES = (*FEEDBACK_FIELDS, "will_do_differently", "research_consent")
+FOLLOWUP_VALUES = (*FOLLOWUP_FIELDS, "research_consent")
 
 
 def _sources() -> list[_Source]:
-    """Every attended booking of a member who consents to research, oldest first."""
-    bookings = list(
-        Booking.objects.attended()
-        .filter(member__consent_research=True)
-        .select_related("council", "session__course", "session__council", "feedback")
-        .order_by("session__starts_at", "pk")
-    )
+    """Every attended booking of a member who consents to research, oldest first.
+
+    Read as plain values, not model instances: at national scale that is
+    80,000 bookings, and the ladders repeat (a few dozen councils and courses,
+    a few thousand session times), so each is made once."""
+    bookings = Booking.objects.attended().filter(member__consent_research=True)
+    rows = bookings.order_by("session__starts_at", "pk").values_list(
+        "pk", "member_id", "role", "council_id", "session__starts_at", "session__council_id", "session__course__title",
+        "feedback__pk", *(f"feedback__{name}" for name in FEEDBACK_VALUES),
+    )  # fmt: skip
     follow_ups = defaultdict(dict)
-    for followup in FollowUp.objects.filter(booking__in=[b.pk for b in bookings]):
-        follow_ups[followup.booking_id][followup.wave] = followup
+    for booking_id, wave, *values in FollowUp.objects.filter(booking__in=bookings.values("pk")).values_list(
+        "booking_id", "wave", *FOLLOWUP_VALUES
+    ):
+        follow_ups[booking_id][wave] = dict(zip(FOLLOWUP_VALUES, values, strict=True))
+    councils = {council.pk: council for council in Council.objects.all()}
+    trainee_places = _Ladders(lambda pk: _council_ladder(councils.get(pk), NO_COUNCIL))
+    session_places = _Ladders(lambda pk: _council_ladder(councils.get(pk), PAN_LONDON))
+    periods = _Ladders(lambda starts_at: _period_ladder(timezone.localtime(starts_at).date()))
+    roles, courses = _Ladders(lambda role: (role, ANY)), _Ladders(lambda title: (title, ANY))
     return [
-        _Source(b.member_id, (b.session.starts_at, b.pk), _ladders(b), _answers(b, follow_ups[b.pk])) for b in bookings
+        _Source(
+            member_id,
+            (starts_at, pk),
+            (
+                trainee_places[council_id],
+                roles[role],
+                session_places[session_council_id],
+                courses[title],
+                periods[starts_at],
+            ),
+            _answers(feedback if feedback[0] is not None else None, follow_ups.get(pk, {})),
+        )  # fmt: skip
+        for pk, member_id, role, council_id, starts_at, session_council_id, title, *feedback in rows
     ]
 
 
-def _answers(booking: Booking, follow_ups: dict) -> dict:
+class _Ladders(dict):
+    """Each value's ladder, made once per distinct value."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, value):
+        self[value] = ladder = self.make(value)
+        return ladder
+
+
+def _answers(feedback: list | None, follow_ups: dict[str, dict]) -> dict:
     row = {}
-    feedback = getattr(booking, "feedback", None)
     if feedback is not None:
-        row.update({name: getattr(feedback, name) for name in FEEDBACK_FIELDS})
-        row["will_do_differently"] = feedback.will_do_differently if feedback.research_consent else ""
+        answers = dict(zip(FEEDBACK_VALUES, feedback[1:], strict=True))
+        row.update({name: answers[name] for name in FEEDBACK_FIELDS})
+        row["will_do_differently"] = answers["will_do_differently"] if answers["research_consent"] else ""
     for wave, followup in follow_ups.items():
         for name in FOLLOWUP_FIELDS:
-            value = getattr(followup, name)
-            if name in FREE_TEXT_FOLLOWUP and not followup.research_consent:
+            value = followup[name]
+            if name in FREE_TEXT_FOLLOWUP and not followup["research_consent"]:
                 value = ""
             row[f"{wave}_{name}"] = value
     return row
 
 
 # --- Choosing the release ---------------------------------------------------------
-
-
-def _withhold(keys: list, persons: list[int], k: int, *, limit: int | None = None) -> set[int] | None:
-    """Indexes of rows to withhold so every combination, and every person's set
-    of combinations, is shared by at least k people.
-
-    With a limit, None as soon as more than `limit` rows would go: the set only
-    grows, so the caller learns "over the limit" without finishing."""
-    withheld: set[int] = set()
-    active = list(range(len(keys)))
-    while True:
-        active_keys = [keys[i] for i in active]
-        active_persons = [persons[i] for i in active]
-        # People per combination: distinct (combination, person) pairs, counted in C.
-        people = Counter(key for key, _ in set(zip(active_keys, active_persons, strict=True)))
-        small = [i for i, key in zip(active, active_keys, strict=True) if people[key] < k]
-        if not small:
-            keys_of = defaultdict(list)
-            rows_of = defaultdict(list)
-            for i, key, person in zip(active, active_keys, active_persons, strict=True):
-                keys_of[person].append(key)
-                rows_of[person].append(i)
-            sets = {person: frozenset(combos) for person, combos in keys_of.items()}
-            shared = Counter(sets.values())
-            rare = [person for person, combo in sets.items() if shared[combo] < k]
-            if not rare:
-                return withheld
-            for person in rare:
-                rows = rows_of[person]
-                # Keep a person's first row where that alone could pass; otherwise none.
-                small += rows[1:] if len(rows) > 1 else rows
-        withheld.update(small)
-        if limit is not None and len(withheld) > limit:
-            return None
-        gone = set(small)
-        active = [i for i in active if i not in gone]
 
 
 @dataclass
@@ -214,47 +215,185 @@ def _choose_levels(sources: list[_Source], k: int) -> tuple[tuple[int, ...], set
 
     Levels are tried in order of steps, and the search stops after the first
     number of steps at which one passes: more steps can never win. A candidate
-    is dropped as soon as it withholds too many rows."""
-    persons = [s.person for s in sources]
+    is dropped as soon as it withholds too many rows, or more than the best so
+    far at its number of steps."""
+    people = _People(sources)
     limit = int(SUPPRESSION_LIMIT * len(sources))
-    # Each combination as one integer (its values' codes in mixed radix): 108
-    # candidates over every row hash ints far faster than tuples of strings.
-    codes = [
-        [_codes([s.ladders[q][level] for s in sources]) for level in range(len(LEVELS[name]))]
-        for q, name in enumerate(QUASI_IDENTIFIERS)
-    ]
     vectors = sorted(itertools.product(*(range(len(LEVELS[name])) for name in QUASI_IDENTIFIERS)), key=_steps_first)
-
-    def keys(vector):
-        combined = [0] * len(sources)
-        for q, level in enumerate(vector):
-            column, radix = codes[q][level]
-            combined = [key * radix + code for key, code in zip(combined, column, strict=True)]
-        return combined
-
     best = None
-    for vector in vectors:
-        if best is not None and sum(vector) > best[0][0]:
-            break
-        withheld = _withhold(keys(vector), persons, k, limit=limit)
-        if withheld is not None and (best is None or (sum(vector), len(withheld), vector) < best[0]):
-            best = ((sum(vector), len(withheld), vector), vector, withheld)
-    if best is None:
+    with _without_cycle_collection():
         for vector in vectors:
-            withheld = _withhold(keys(vector), persons, k)
-            if best is None or (len(withheld), sum(vector), vector) < best[0]:
-                best = ((len(withheld), sum(vector), vector), vector, withheld)
+            if best is not None and sum(vector) > best[0][0]:
+                break
+            # A later vector with as many steps wins only by withholding fewer rows.
+            bound = limit if best is None else min(limit, best[0][1] - 1)
+            withheld = _withhold(people.combinations(vector), people, k, limit=bound)
+            if withheld is not None and (best is None or (sum(vector), len(withheld), vector) < best[0]):
+                best = ((sum(vector), len(withheld), vector), vector, withheld)
+        if best is None:
+            for vector in vectors:
+                withheld = _withhold(people.combinations(vector), people, k)
+                if best is None or (len(withheld), sum(vector), vector) < best[0]:
+                    best = ((len(withheld), sum(vector), vector), vector, withheld)
     return best[1], best[2]
-
-
-def _codes(values: list[str]) -> tuple[list[int], int]:
-    """Each value as a small integer, and how many distinct values there are."""
-    numbers: dict[str, int] = {}
-    return [numbers.setdefault(value, len(numbers)) for value in values], max(len(numbers), 1)
 
 
 def _steps_first(vector: tuple[int, ...]) -> tuple:
     return (sum(vector), vector)
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """The search makes and drops millions of sets of integers, none of them in
+    a reference cycle; the cycle collector would walk the whole heap again and
+    again for nothing (half the search's time at national scale)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _People:
+    """The rows put person by person (each person's in row order), so a
+    person's rows are one slice; `order` maps a position back to its row."""
+
+    def __init__(self, sources: list[_Source]):
+        persons = [source.person for source in sources]
+        self.order = sorted(range(len(sources)), key=persons.__getitem__)
+        self.slices: list[slice] = []
+        self.of_position: list[int] = []
+        start = 0
+        for position in range(1, len(self.order) + 1):
+            if position == len(self.order) or persons[self.order[position]] != persons[self.order[start]]:
+                self.of_position += [len(self.slices)] * (position - start)
+                self.slices.append(slice(start, position))
+                start = position
+        self.combinations = _Combinations([sources[i] for i in self.order])
+
+    def positions(self, person: int) -> range:
+        return range(self.slices[person].start, self.slices[person].stop)
+
+
+class _Combinations:
+    """Each position's combination of quasi-identifiers at given levels, as one
+    integer (the values' codes in mixed radix): candidates hash ints far faster
+    than tuples of strings. Neighbouring quasi-identifiers are combined in pairs
+    once per pair of levels, so a candidate costs two additions per row."""
+
+    def __init__(self, sources: list[_Source]):
+        self.columns, radices = [], []
+        for q, name in enumerate(QUASI_IDENTIFIERS):
+            ladders = [source.ladders[q] for source in sources]
+            numbers: list[dict[str, int]] = [{} for _level in LEVELS[name]]
+            # The ladders repeat: number each distinct one's values once, then look rows up.
+            codes = {
+                ladder: tuple(
+                    numbers[level].setdefault(value, len(numbers[level])) for level, value in enumerate(ladder)
+                )
+                for ladder in dict.fromkeys(ladders)
+            }
+            per_row = list(map(codes.__getitem__, ladders))
+            self.columns.append([list(map(operator.itemgetter(level), per_row)) for level in range(len(numbers))])
+            radices.append(max(max(len(values) for values in numbers), 1))
+        self.scales = [math.prod(radices[q + 1 :]) for q in range(len(radices))]
+        self.groups = [tuple(range(q, min(q + 2, len(radices)))) for q in range(0, len(radices), 2)]
+        self.parts: dict[tuple, list[int]] = {}
+
+    def __call__(self, vector: tuple[int, ...]) -> list[int]:
+        return _sum([self._part(group, tuple(vector[q] for q in group)) for group in self.groups])
+
+    def _part(self, group: tuple[int, ...], levels: tuple[int, ...]) -> list[int]:
+        if (group, levels) not in self.parts:
+            scaled = [
+                list(map(operator.mul, self.columns[q][level], itertools.repeat(self.scales[q])))
+                for q, level in zip(group, levels, strict=True)
+            ]
+            self.parts[group, levels] = _sum(scaled)
+        return self.parts[group, levels]
+
+
+def _sum(columns: list[list[int]]) -> list[int]:
+    """Position by position sums of the columns, added in C."""
+    return list(functools.reduce(lambda total, column: map(operator.add, total, column), columns))
+
+
+def _withhold(keys: list[int], people: _People, k: int, *, limit: int | None = None) -> set[int] | None:
+    """Rows to withhold so every combination, and every person's set of
+    combinations, is shared by at least k people. keys holds each position's
+    combination (see _People); the answer is in rows.
+
+    Rows in a combination of fewer than k people go first. Then each person
+    whose set of combinations fewer than k people share keeps only their first
+    row (or none, if that is all they have), which can leave other combinations
+    small, and so on until nothing changes. The counts are kept up to date as
+    rows go, rather than taken again over every row each round.
+
+    With a limit, None as soon as more than `limit` rows would go: the set only
+    grows, so the caller learns "over the limit" without finishing."""
+    over = (lambda count: False) if limit is None else (lambda count: count > limit)
+    of_position = people.of_position
+    # Each person's set of combinations, then the people in each combination, counted in C.
+    sets = list(map(frozenset, map(keys.__getitem__, people.slices)))
+    per_key = Counter(itertools.chain.from_iterable(sets))
+    # A small combination has at least as many rows as people: often verdict enough.
+    if over(_people_in_small_groups(per_key, k)):
+        return None
+    small = {key for key, count in per_key.items() if count < k}
+    active = bytearray(b"\x01") * len(keys)
+    withheld: list[int] = []
+    going = _positions_with(keys, small, active)
+    changed: set[int] = set()  # people who lost rows since their set was taken
+    shared = None
+    while True:
+        if going:
+            withheld += going
+            if over(len(withheld)):
+                return None
+            now_small = set()
+            for n in going:
+                active[n] = 0
+                person, key = of_position[n], keys[n]
+                changed.add(person)
+                if not any(active[m] and keys[m] == key for m in people.positions(person)):
+                    per_key[key] -= 1
+                    if per_key[key] == k - 1:
+                        now_small.add(key)
+            going = _positions_with(keys, now_small, active)
+            continue
+        shared = shared if shared is not None else Counter(sets)
+        for person in changed:
+            shared[sets[person]] -= 1
+            sets[person] = frozenset(keys[m] for m in people.positions(person) if active[m])
+            shared[sets[person]] += 1
+        changed = set()
+        shared.pop(frozenset(), None)  # people with no rows left
+        # Every person with a rare set gives up at least one row: often verdict enough.
+        if over(len(withheld) + _people_in_small_groups(shared, k)):
+            return None
+        rare = {combos for combos, count in shared.items() if 0 < count < k}
+        if not rare:
+            return {people.order[n] for n in withheld}
+        for person in itertools.compress(range(len(sets)), map(rare.__contains__, sets)):
+            mine = [m for m in people.positions(person) if active[m]]
+            # Keep a person's first row where that alone could pass; otherwise none.
+            going += mine[1:] if len(mine) > 1 else mine
+            if over(len(withheld) + len(going)):
+                return None
+
+
+def _people_in_small_groups(people: Counter, k: int) -> int:
+    """How many people are in groups of fewer than k, counted through a histogram of the group sizes."""
+    return sum(size * groups for size, groups in Counter(people.values()).items() if size < k)
+
+
+def _positions_with(keys: list[int], wanted: set[int], active: bytearray) -> list[int]:
+    """The active positions whose combination is one of wanted."""
+    if not wanted:
+        return []
+    return [n for n in itertools.compress(range(len(keys)), map(wanted.__contains__, keys)) if active[n]]
 
 
 def release_build(*, project: ResearchProject, course: str = "", year: str = "") -> Release:
@@ -262,13 +401,15 @@ def release_build(*, project: ResearchProject, course: str = "", year: str = "")
     sources = _sources()
     vector, withheld = _choose_levels(sources, project.k) if sources else ((0,) * len(QUASI_IDENTIFIERS), set())
     levels = {name: LEVELS[name][level] for name, level in zip(QUASI_IDENTIFIERS, vector, strict=True)}
+    key = project_key(project)
+    pseudonyms = {person: _pseudonym(key, person) for person in dict.fromkeys(s.person for s in sources)}
     rows = []
     for i, source in enumerate(sources):
         if i in withheld:
             continue
         steps = zip(QUASI_IDENTIFIERS, source.ladders, vector, strict=True)
         qi = {name: ladder[level] for name, ladder, level in steps}
-        row = {"participant": pseudonym(project, source.person), **qi, **source.answers}
+        row = {"participant": pseudonyms[source.person], **qi, **source.answers}
         rows.append({column: row.get(column, "") for column in PARTICIPANT_COLUMNS})
     release = Release(project, levels, rows, len(withheld), len(sources), timezone.now())
     _apply_filters(release, course=course, year=year)

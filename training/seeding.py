@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from network_portal.seeding import BATCH, Seeder, SeedStep, seed_steps
+from network_portal.seeding import Seeder, SeedStep, seed_steps
 
 from .models import Booking, Course, Feedback, FollowUp, Rating, Session
 
@@ -35,76 +35,76 @@ def _sessions(seeder: Seeder) -> int:
                 status=Session.Status.PUBLISHED,
             )
         )
-    seeder.sessions = Session.objects.bulk_create(sessions, batch_size=BATCH)
+    seeder.sessions = seeder.insert_objects(sessions)
     return len(sessions) + len(courses)
 
 
 def _bookings(seeder: Seeder) -> int:
-    rows = []
+    rows, attended = [], []
     per_session = seeder.spread(seeder.volume["bookings"], len(seeder.sessions))
     for session, count in zip(seeder.sessions, per_session, strict=True):
         past = session.ends_at < seeder.now
         for position, member in enumerate(seeder.rng.sample(seeder.approved, min(count, len(seeder.approved)))):
             confirmed = position < session.capacity
-            rows.append(
-                Booking.of_member(
-                    session=session,
-                    member=member,
-                    status=Booking.Status.CONFIRMED if confirmed else Booking.Status.WAITLISTED,
-                    attended=(Booking.Attended.YES if seeder.rng.random() < 0.85 else Booking.Attended.NO)
-                    if confirmed and past
-                    else Booking.Attended.UNKNOWN,
-                    created_at=session.starts_at - timedelta(days=seeder.rng.randint(1, 60), minutes=position),
-                )
+            went = (
+                (Booking.Attended.YES if seeder.rng.random() < 0.85 else Booking.Attended.NO)
+                if confirmed and past
+                else Booking.Attended.UNKNOWN
             )
-    seeder.bookings = Booking.objects.bulk_create(rows, batch_size=BATCH)
+            created_at = session.starts_at - timedelta(days=seeder.rng.randint(1, 60), minutes=position)
+            # A booking records the member's council and role as they were (Booking.of_member).
+            status = Booking.Status.CONFIRMED if confirmed else Booking.Status.WAITLISTED
+            rows.append((session.pk, member.member_id, member.council_id, member.role, status, went, created_at))
+            if went == Booking.Attended.YES:
+                attended.append((len(rows) - 1, session.ends_at))
+    fields = ("session_id", "member_id", "council_id", "role", "status", "attended", "created_at")
+    ids = seeder.insert(Booking, fields, rows, returning=True)
+    # What feedback needs of each attended booking, in booking order.
+    seeder.attended = [(ids[n], ends_at) for n, ends_at in attended]
     return len(rows)
 
 
 def _feedback(seeder: Seeder) -> int:
-    attended = [b for b in seeder.bookings if b.attended == Booking.Attended.YES]
+    attended = list(seeder.attended)
     seeder.rng.shuffle(attended)
     wanted = seeder.volume["feedback"]
     # Two thirds feedback, one third follow-ups, as the brief counts them together.
     n_feedback = min(len(attended), wanted * 2 // 3)
     ratings = [Rating.EXCELLENT] * 5 + [Rating.GOOD] * 4 + [Rating.AVERAGE, Rating.POOR]
-    feedback = [
-        Feedback(
-            booking=booking,
-            rating=seeder.rng.choice(ratings),
-            usefulness=seeder.rng.randint(1, 4),
-            confidence_residents_before=seeder.rng.randint(1, 3),
-            confidence_residents_after=seeder.rng.randint(3, 5),
-            confidence_self_before=seeder.rng.randint(1, 3),
-            confidence_self_after=seeder.rng.randint(3, 5),
-            testimonial="Generated testimonial." if seeder.rng.random() < 0.2 else "",
-            testimonial_consent=Feedback.TestimonialConsent.ANONYMOUS,
-            submitted_at=booking.session.ends_at + timedelta(hours=3),
-        )
-        for booking in attended[:n_feedback]
-    ]
-    for row in feedback:
+    rows = []
+    for booking_id, ends_at in attended[:n_feedback]:
+        rating, usefulness = seeder.rng.choice(ratings), seeder.rng.randint(1, 4)
+        scores = [seeder.rng.randint(low, high) for low, high in ((1, 3), (3, 5), (1, 3), (3, 5))]
+        testimonial = "Generated testimonial." if seeder.rng.random() < 0.2 else ""
+        submitted_at = ends_at + timedelta(hours=3)
         # Generated testimonials count as approved, so public pages show a realistic load.
-        row.testimonial_approved_at = row.submitted_at if row.testimonial else None
-    Feedback.objects.bulk_create(feedback, batch_size=BATCH)
+        approved_at = submitted_at if testimonial else None
+        rows.append((booking_id, rating, usefulness, *scores, testimonial, approved_at, submitted_at))
+    fields = ("booking_id", "rating", "usefulness", "confidence_residents_before", "confidence_residents_after",
+              "confidence_self_before", "confidence_self_after", "testimonial", "testimonial_approved_at",
+              "submitted_at")  # fmt: skip
+    consent = Feedback.TestimonialConsent.ANONYMOUS
+    seeder.insert(Feedback, (*fields, "testimonial_consent"), (row + (consent,) for row in rows))
     follow_ups = []
-    for booking in attended[: wanted - n_feedback]:
+    for booking_id, ends_at in attended[: wanted - n_feedback]:
         influenced = seeder.rng.random() < 0.3
         follow_ups.append(
-            FollowUp(
-                booking=booking,
-                wave=FollowUp.Wave.THREE_MONTHS,
-                raised_in_meeting=seeder.rng.random() < 0.5,
-                influenced_policy=influenced,
-                policy_area=FollowUp.PolicyArea.HOUSING if influenced else "",
-                became_champion=seeder.rng.random() < 0.1,
-                changed_own_wellbeing=seeder.rng.random() < 0.5,
-                would_recommend=FollowUp.Recommend.YES,
-                submitted_at=booking.session.ends_at + timedelta(days=91),
+            (
+                booking_id,
+                FollowUp.Wave.THREE_MONTHS,
+                seeder.rng.random() < 0.5,
+                influenced,
+                FollowUp.PolicyArea.HOUSING if influenced else "",
+                seeder.rng.random() < 0.1,
+                seeder.rng.random() < 0.5,
+                FollowUp.Recommend.YES,
+                ends_at + timedelta(days=91),
             )
         )
-    FollowUp.objects.bulk_create(follow_ups, batch_size=BATCH)
-    return len(feedback) + len(follow_ups)
+    fields = ("booking_id", "wave", "raised_in_meeting", "influenced_policy", "policy_area", "became_champion",
+              "changed_own_wellbeing", "would_recommend", "submitted_at")  # fmt: skip
+    seeder.insert(FollowUp, fields, follow_ups)
+    return len(rows) + len(follow_ups)
 
 
 seed_steps.register(SeedStep(name="sessions", default=2_000, run=_sessions))

@@ -81,3 +81,14 @@ def test_when_no_level_withholds_few_enough_the_fewest_withheld_wins():
     sources = _population(random.Random(1), people=5, councils=5, courses=2)
     assert research._choose_levels(sources, 6) == _exhaustive_choice(sources, 6)
     assert len(research._choose_levels(sources, 6)[1]) == len(sources)
+
+
+@pytest.mark.parametrize("seed", range(8, 14))
+def test_the_search_matches_on_larger_populations_with_repeated_combinations(seed):
+    # More people, fewer councils and courses: people often repeat a combination,
+    # and withholding one of their rows must not count them out of it.
+    rng = random.Random(seed)
+    people, councils, courses = rng.randrange(200, 400), rng.randrange(1, 4), rng.randrange(1, 3)
+    sources = _population(rng, people=people, councils=councils, courses=courses)
+    k = rng.choice([2, 4, 7])
+    assert research._choose_levels(sources, k) == _exhaustive_choice(sources, k)
