@@ -119,7 +119,7 @@ def _sources() -> list[_Source]:
     """Every attended booking of a member who consents to research, oldest first.
 
     Read as plain values, not model instances: at national scale that is
-    80,000 bookings, and the ladders repeat (a few dozen councils and courses,
+    nearly 80,000 bookings, and the ladders repeat (a few dozen councils and courses,
     a few thousand session times), so each is made once."""
     bookings = Booking.objects.attended().filter(member__consent_research=True)
     rows = bookings.order_by("session__starts_at", "pk").values_list(
@@ -148,7 +148,7 @@ def _sources() -> list[_Source]:
                 periods[starts_at],
             ),
             _answers(feedback if feedback[0] is not None else None, follow_ups.get(pk, {})),
-        )  # fmt: skip
+        )
         for pk, member_id, role, council_id, starts_at, session_council_id, title, *feedback in rows
     ]
 
