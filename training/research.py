@@ -119,7 +119,7 @@ def _sources() -> list[_Source]:
     """Every attended booking of a member who consents to research, oldest first.
 
     Read as plain values, not model instances: at national scale that is
-    80,000 bookings, and the ladders repeat (a few dozen councils and courses,
+    nearly 80,000 bookings, and the ladders repeat (a few dozen councils and courses,
     a few thousand session times), so each is made once."""
     bookings = Booking.objects.attended().filter(member__consent_research=True)
     rows = bookings.order_by("session__starts_at", "pk").values_list(
@@ -148,7 +148,7 @@ def _sources() -> list[_Source]:
                 periods[starts_at],
             ),
             _answers(feedback if feedback[0] is not None else None, follow_ups.get(pk, {})),
-        )  # fmt: skip
+        )
         for pk, member_id, role, council_id, starts_at, session_council_id, title, *feedback in rows
     ]
 
@@ -168,9 +168,10 @@ class _Ladders(dict):
 def _answers(feedback: list | None, follow_ups: dict[str, dict]) -> dict:
     row = {}
     if feedback is not None:
-        answers = dict(zip(FEEDBACK_VALUES, feedback[1:], strict=True))
-        row.update({name: answers[name] for name in FEEDBACK_FIELDS})
-        row["will_do_differently"] = answers["will_do_differently"] if answers["research_consent"] else ""
+        # feedback holds its pk, then the FEEDBACK_VALUES in order.
+        row.update(zip(FEEDBACK_FIELDS, feedback[1:], strict=False))
+        will_do_differently, research_consent = feedback[-2:]
+        row["will_do_differently"] = will_do_differently if research_consent else ""
     for wave, followup in follow_ups.items():
         for name in FOLLOWUP_FIELDS:
             value = followup[name]
@@ -215,11 +216,13 @@ def _choose_levels(sources: list[_Source], k: int) -> tuple[tuple[int, ...], set
 
     Levels are tried in order of steps, and the search stops after the first
     number of steps at which one passes: more steps can never win. A candidate
-    is dropped as soon as it withholds too many rows, or more than the best so
-    far at its number of steps."""
+    is dropped without trying it when too many people must lose a row under it
+    (_Bounds), and as soon as it withholds too many rows, or more than the best
+    so far at its number of steps."""
     people = _People(sources)
     limit = int(SUPPRESSION_LIMIT * len(sources))
     vectors = sorted(itertools.product(*(range(len(LEVELS[name])) for name in QUASI_IDENTIFIERS)), key=_steps_first)
+    bounds = _Bounds(people, k)
     best = None
     with _without_cycle_collection():
         for vector in vectors:
@@ -227,6 +230,8 @@ def _choose_levels(sources: list[_Source], k: int) -> tuple[tuple[int, ...], set
                 break
             # A later vector with as many steps wins only by withholding fewer rows.
             bound = limit if best is None else min(limit, best[0][1] - 1)
+            if bounds.must_lose(vector) > bound:
+                continue
             withheld = _withhold(people.combinations(vector), people, k, limit=bound)
             if withheld is not None and (best is None or (sum(vector), len(withheld), vector) < best[0]):
                 best = ((sum(vector), len(withheld), vector), vector, withheld)
@@ -263,14 +268,10 @@ class _People:
     def __init__(self, sources: list[_Source]):
         persons = [source.person for source in sources]
         self.order = sorted(range(len(sources)), key=persons.__getitem__)
-        self.slices: list[slice] = []
-        self.of_position: list[int] = []
-        start = 0
-        for position in range(1, len(self.order) + 1):
-            if position == len(self.order) or persons[self.order[position]] != persons[self.order[start]]:
-                self.of_position += [len(self.slices)] * (position - start)
-                self.slices.append(slice(start, position))
-                start = position
+        runs = [len(list(run)) for _person, run in itertools.groupby(map(persons.__getitem__, self.order))]
+        ends = list(itertools.accumulate(runs))
+        self.slices = [slice(end - run, end) for run, end in zip(runs, ends, strict=True)]
+        self.of_position = list(itertools.chain.from_iterable(map(itertools.repeat, range(len(runs)), runs)))
         self.combinations = _Combinations([sources[i] for i in self.order])
 
     def positions(self, person: int) -> range:
@@ -318,6 +319,63 @@ class _Combinations:
 def _sum(columns: list[list[int]]) -> list[int]:
     """Position by position sums of the columns, added in C."""
     return list(functools.reduce(lambda total, column: map(operator.add, total, column), columns))
+
+
+class _Bounds:
+    """How many people must lose at least one row under given levels, in any
+    release where every person's set of combinations is shared by k people.
+
+    A person who keeps all their rows keeps their whole set S, so at least k
+    people's sets contain S. Where fewer than k people's sets contain S, the
+    person loses a row. Generalising only merges combinations, so such a person
+    at some levels is one at every finer level too: people found at a coarse
+    probe count against every candidate below it. The probes are the top of
+    every ladder but one quasi-identifier, held at the candidate's level; one
+    probe covers a third or half of all candidates."""
+
+    def __init__(self, people: _People, k: int):
+        self.people, self.k = people, k
+        self.top = tuple(len(LEVELS[name]) - 1 for name in QUASI_IDENTIFIERS)
+        self.probes: dict[tuple[int, ...], int] = {}  # probe -> its people, as a bitset
+
+    def must_lose(self, vector: tuple[int, ...]) -> int:
+        found = 0
+        for q, level in enumerate(vector):
+            if level < self.top[q]:
+                found |= self._probe(self.top[:q] + (level,) + self.top[q + 1 :])
+        return found.bit_count()
+
+    def _probe(self, vector: tuple[int, ...]) -> int:
+        if vector not in self.probes:
+            keys = self.people.combinations(vector)
+            sets = list(map(frozenset, map(keys.__getitem__, self.people.slices)))
+            holders = _bitsets(sets)
+            short = {combos for combos in set(sets) if _common(holders, combos).bit_count() < self.k}
+            members = itertools.compress(range(len(sets)), map(short.__contains__, sets))
+            self.probes[vector] = _bitset(members, (len(sets) + 7) // 8)
+        return self.probes[vector]
+
+
+def _bitsets(sets: list[frozenset]) -> dict[int, int]:
+    """For each combination, the people (by position in sets) who have it, as a bitset."""
+    people = defaultdict(list)
+    for person, combos in enumerate(sets):
+        for key in combos:
+            people[key].append(person)
+    size = (len(sets) + 7) // 8
+    return {key: _bitset(members, size) for key, members in people.items()}
+
+
+def _bitset(members, size: int) -> int:
+    bits = bytearray(size)
+    for member in members:
+        bits[member >> 3] |= 1 << (member & 7)
+    return int.from_bytes(bits, "little")
+
+
+def _common(holders: dict[int, int], combos: frozenset) -> int:
+    """The people who have every combination in combos."""
+    return functools.reduce(operator.and_, map(holders.__getitem__, combos))
 
 
 def _withhold(keys: list[int], people: _People, k: int, *, limit: int | None = None) -> set[int] | None:
@@ -398,22 +456,33 @@ def _positions_with(keys: list[int], wanted: set[int], active: bytearray) -> lis
 
 def release_build(*, project: ResearchProject, course: str = "", year: str = "") -> Release:
     """The project's release, optionally narrowed to whole released combinations."""
-    sources = _sources()
-    vector, withheld = _choose_levels(sources, project.k) if sources else ((0,) * len(QUASI_IDENTIFIERS), set())
+    with _without_cycle_collection():
+        sources = _sources()
+        vector, withheld = _choose_levels(sources, project.k) if sources else ((0,) * len(QUASI_IDENTIFIERS), set())
+        rows = _rows(project, sources, vector, withheld)
     levels = {name: LEVELS[name][level] for name, level in zip(QUASI_IDENTIFIERS, vector, strict=True)}
+    release = Release(project, levels, rows, len(withheld), len(sources), timezone.now())
+    _apply_filters(release, course=course, year=year)
+    return release
+
+
+def _rows(project: ResearchProject, sources: list[_Source], vector: tuple[int, ...], withheld: set[int]) -> list[dict]:
+    """The released rows: every column in order, empty where there is no answer."""
     key = project_key(project)
     pseudonyms = {person: _pseudonym(key, person) for person in dict.fromkeys(s.person for s in sources)}
+    empty = dict.fromkeys(PARTICIPANT_COLUMNS, "")
     rows = []
     for i, source in enumerate(sources):
         if i in withheld:
             continue
-        steps = zip(QUASI_IDENTIFIERS, source.ladders, vector, strict=True)
-        qi = {name: ladder[level] for name, ladder, level in steps}
-        row = {"participant": pseudonyms[source.person], **qi, **source.answers}
-        rows.append({column: row.get(column, "") for column in PARTICIPANT_COLUMNS})
-    release = Release(project, levels, rows, len(withheld), len(sources), timezone.now())
-    _apply_filters(release, course=course, year=year)
-    return release
+        row = empty.copy()
+        row["participant"] = pseudonyms[source.person]
+        for name, ladder, level in zip(QUASI_IDENTIFIERS, source.ladders, vector, strict=True):
+            row[name] = ladder[level]
+        row.update(source.answers)
+        # An answer under no column (a follow-up wave the portal no longer asks) is left out.
+        rows.append(row if len(row) == len(empty) else {column: row[column] for column in PARTICIPANT_COLUMNS})
+    return rows
 
 
 def _apply_filters(release: Release, *, course: str, year: str) -> None:

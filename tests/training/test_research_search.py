@@ -92,3 +92,25 @@ def test_the_search_matches_on_larger_populations_with_repeated_combinations(see
     sources = _population(rng, people=people, councils=councils, courses=courses)
     k = rng.choice([2, 4, 7])
     assert research._choose_levels(sources, k) == _exhaustive_choice(sources, k)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_people_who_must_lose_a_row_never_outnumber_the_rows_withheld(seed):
+    # The bound that lets the search skip candidates must be a true lower bound at every level.
+    rng = random.Random(seed)
+    sources = _population(rng, people=rng.randrange(100, 300), councils=rng.randrange(2, 6), courses=2)
+    k = rng.choice([3, 5])
+    people = research._People(sources)
+    bounds = research._Bounds(people, k)
+    for vector in itertools.product(*(range(len(research.LEVELS[name])) for name in research.QUASI_IDENTIFIERS)):
+        withheld = research._withhold(people.combinations(vector), people, k)
+        assert withheld == _exhaustive_withhold(_keys(sources, vector), _persons(sources), k)
+        assert bounds.must_lose(vector) <= len(withheld)
+
+
+def _keys(sources, vector):
+    return [tuple(ladder[level] for ladder, level in zip(s.ladders, vector, strict=True)) for s in sources]
+
+
+def _persons(sources):
+    return [s.person for s in sources]
