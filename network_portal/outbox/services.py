@@ -648,7 +648,7 @@ def _mark_sent_sql(*, redact: bool) -> str:
         ]
     assignments = ", ".join(f"{name} = CASE WHEN id = %s THEN {sent} ELSE {other} END" for name, sent, other in sets)
     return (
-        f"UPDATE {OutboxEmail._meta.db_table} SET {assignments} "  # noqa: S608 - names only; values are parameters
+        f"UPDATE {OutboxEmail._meta.db_table} SET {assignments} "  # noqa: S608 - names only; values are parameters  # nosec B608
         "WHERE id IN (%s, %s) AND status = %s AND claimed_at = %s"
     )
 
