@@ -4,13 +4,7 @@ Marking a row sent (and counting the next row's attempt in the same statement)
 is written as SQL, so it is run here on SQLite itself, in a subprocess with its
 own DATABASE_URL, exactly as embedded mode does."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.embedded import run_on_sqlite
 
 SEND_ON_SQLITE = """
 import json
@@ -41,20 +35,7 @@ print(json.dumps({
 
 
 def test_embedded_outbox_sends_each_row_once_counts_one_attempt_each_and_redacts_the_sensitive_one(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}",
-        "DEBUG": "1",
-        "DJANGO_SETTINGS_MODULE": "network_portal.settings",
-        "VAR_DIR": str(tmp_path),
-    }
-    for name in ("REDIS_URL", "EMAIL_URL"):
-        env.pop(name, None)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)  # noqa: S603
-    script = [sys.executable, "-c", SEND_ON_SQLITE]
-    done = subprocess.run(script, env=env, cwd=ROOT, check=True, capture_output=True, text=True)  # noqa: S603
-    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    outcome = run_on_sqlite(tmp_path, SEND_ON_SQLITE)
 
     assert outcome["results"] == ["sent", "sent", "sent"]
     assert outcome["delivered"] == ["Email 0", "Email 1", "Email 2"]

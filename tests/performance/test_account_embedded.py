@@ -4,13 +4,7 @@ lists) are plain SQL both databases run.
 
 The SQLite side runs in a subprocess with its own DATABASE_URL, as in test_embedded_search."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.embedded import run_on_sqlite
 
 ACCOUNT_ON_SQLITE = """
 import json
@@ -56,19 +50,7 @@ print(json.dumps({"queries": len(queries), "page": page}))
 
 
 def test_the_account_page_on_sqlite_shows_every_section_in_six_queries(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}",
-        "DEBUG": "1",
-        "DJANGO_SETTINGS_MODULE": "network_portal.settings",
-        "PRIVATE_STORAGE_ROOT": str(tmp_path / "private"),
-    }
-    env.pop("REDIS_URL", None)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)  # noqa: S603
-    script = [sys.executable, "-c", ACCOUNT_ON_SQLITE]
-    done = subprocess.run(script, env=env, cwd=ROOT, check=True, capture_output=True, text=True)  # noqa: S603
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_on_sqlite(tmp_path, ACCOUNT_ON_SQLITE)
 
     page = result["page"]
     assert "number 2 on the waiting list" in page

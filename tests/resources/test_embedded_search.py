@@ -6,17 +6,12 @@ The SQLite side runs in a subprocess with its own DATABASE_URL, exactly as
 the expected results come from PostgreSQL itself."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from resources.models import Resource
+from tests.embedded import run_on_sqlite
 from tests.resources.factories import ResourceFactory
-
-ROOT = Path(__file__).resolve().parents[2]
 
 RESOURCES = [
     ("Debt advice for housing officers", "Money worries and mental health.", "Spotting distress early."),
@@ -40,19 +35,7 @@ print(json.dumps(found))
 
 
 def _search_on_sqlite(tmp_path) -> dict[str, list[str]]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}",
-        "DEBUG": "1",
-        "DJANGO_SETTINGS_MODULE": "network_portal.settings",
-        "PRIVATE_STORAGE_ROOT": str(tmp_path / "private"),
-    }
-    env.pop("REDIS_URL", None)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)  # noqa: S603
-    script = [sys.executable, "-c", SQLITE_SEARCH, json.dumps(RESOURCES), json.dumps(QUERIES)]
-    done = subprocess.run(script, env=env, cwd=ROOT, check=True, capture_output=True, text=True)  # noqa: S603
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_on_sqlite(tmp_path, SQLITE_SEARCH, json.dumps(RESOURCES), json.dumps(QUERIES))
 
 
 @pytest.mark.django_db
