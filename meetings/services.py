@@ -8,13 +8,13 @@ written in the same transaction, so they go out only if the change commits.
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, OuterRef, Q, Subquery, When
+from django.db.models import Case
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from members.access import is_approved_member
-from network_portal import caching, event_changes, uploads
+from network_portal import caching, event_changes, queues, uploads
 from network_portal.ics import LONDON
 from network_portal.outbox import Attachment, OutboxEmail, notify
 from network_portal.schedules import time_left_phrase
@@ -304,27 +304,14 @@ def registration_add_walk_in(*, meeting_id: int, user, now=None) -> Registration
 def registration_waitlist_position(*, registration: Registration) -> int | None:
     if not registration.is_waitlisted:
         return None
-    at_or_ahead = _at_or_ahead(registration.created_at, registration.pk)
-    return Registration.objects.waitlisted().filter(at_or_ahead, meeting_id=registration.meeting_id).count()
+    return queues.place(Registration.objects.waitlisted(), registration, queue="meeting_id")
 
 
 def registration_waitlist_position_annotation() -> Case:
-    """registration_waitlist_position() of every row of a registration queryset, read in the
-    same query: `registrations.annotate(waitlist_position=registration_waitlist_position_annotation())`."""
-    ahead = (
-        Registration.objects.waitlisted()
-        .filter(_at_or_ahead(OuterRef("created_at"), OuterRef("pk")), meeting_id=OuterRef("meeting_id"))
-        .order_by()
-        .values("meeting_id")
-        .annotate(n=Count("pk"))
-        .values("n")
+    """registration_waitlist_position() of every row of a registration queryset, in the same query."""
+    return queues.place_annotation(
+        Registration.objects.waitlisted(), queue="meeting_id", waiting_status=Registration.Status.WAITLISTED
     )
-    return Case(When(status=Registration.Status.WAITLISTED, then=Subquery(ahead)), default=None)
-
-
-def _at_or_ahead(created_at, pk) -> Q:
-    # First come, first served; the id breaks a tie between registrations made in the same instant.
-    return Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lte=pk)
 
 
 def registrations_end_for_user(*, user, now) -> int:

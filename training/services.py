@@ -11,13 +11,13 @@ from datetime import datetime
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, OuterRef, Q, Subquery, When
+from django.db.models import Case
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from members.models import Appointment, Member
-from network_portal import audit, caching, event_changes, ics, uploads
+from network_portal import audit, caching, event_changes, ics, queues, uploads
 from network_portal.outbox import Attachment, notify
 from network_portal.signing import InvalidLink, make_token, read_token
 from network_portal.urls_util import absolute_url
@@ -376,27 +376,14 @@ def waitlist_position(booking: Booking) -> int | None:
     """1 for the first person waiting; None when the booking is not waiting."""
     if booking.status != Booking.Status.WAITLISTED:
         return None
-    at_or_ahead = _at_or_ahead(booking.created_at, booking.pk)
-    return Booking.objects.waitlisted().filter(at_or_ahead, session_id=booking.session_id).count()
+    return queues.place(Booking.objects.waitlisted(), booking, queue="session_id")
 
 
 def waitlist_position_annotation() -> Case:
-    """waitlist_position() of every row of a booking queryset, read in the same query:
-    `bookings.annotate(waitlist_position=waitlist_position_annotation())`."""
-    ahead = (
-        Booking.objects.waitlisted()
-        .filter(_at_or_ahead(OuterRef("created_at"), OuterRef("pk")), session_id=OuterRef("session_id"))
-        .order_by()
-        .values("session_id")
-        .annotate(n=Count("pk"))
-        .values("n")
+    """waitlist_position() of every row of a booking queryset, in the same query."""
+    return queues.place_annotation(
+        Booking.objects.waitlisted(), queue="session_id", waiting_status=Booking.Status.WAITLISTED
     )
-    return Case(When(status=Booking.Status.WAITLISTED, then=Subquery(ahead)), default=None)
-
-
-def _at_or_ahead(created_at, pk) -> Q:
-    # First come, first served; the id breaks a tie between bookings made in the same instant.
-    return Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lte=pk)
 
 
 def _lock_session(session_id: int) -> Session:
