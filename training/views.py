@@ -93,7 +93,7 @@ def session_detail(request, pk):
     context = {
         "session": session,
         "booking": booking,
-        "position": booking.waitlist_position if booking else None,
+        "position": services.waitlist_position(booking) if booking else None,
         "can_see_joining_link": booking is not None and booking.status == Booking.Status.CONFIRMED,
         "is_upcoming": session.starts_at > timezone.now(),
     }
@@ -462,11 +462,12 @@ def _testimonials() -> list[Feedback]:
 
 
 def _my_active_booking(user, session):
-    if not user.is_authenticated:
+    # The member came with the user (members.auth_backends), so no join is needed;
+    # the queue place is counted only for the few who wait.
+    member = getattr(user, "member", None) if user.is_authenticated else None
+    if member is None:
         return None
-    bookings = Booking.objects.active().filter(session=session, member__user=user)
-    # The place in the queue in the same query: no second count for a member who waits.
-    return bookings.annotate(waitlist_position=services.waitlist_position_annotation()).first()
+    return Booking.objects.active().filter(session_id=session.pk, member_id=member.pk).first()
 
 
 def _bookings_for_forms():
