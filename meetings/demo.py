@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from members.models import Member
+from network_portal import caching
 from network_portal.ics import LONDON
 
 from . import services
@@ -88,6 +89,7 @@ def _past_record(meeting: Meeting) -> None:
         defaults={"owner_text": "London Councils", "due_on": timezone.localdate() + timedelta(weeks=3)},
     )
     Meeting.objects.filter(pk=meeting.pk).update(minutes_published_at=meeting.ends_at + timedelta(days=3))
+    caching.bump(caching.MY_MEETINGS)  # "minutes published" on My account; a bulk update sends no post_save
 
 
 def _register_demo_members(meeting: Meeting) -> int:

@@ -156,6 +156,7 @@ def meeting_cancel(*, meeting_id: int, reason: str = "") -> int:
         meeting.registrations.filter(pk__in=[r.pk for r in people]).update(
             status=Registration.Status.ORGANISER_CANCELLED, cancelled_at=timezone.now()
         )
+        caching.bump(caching.MY_MEETINGS)  # a bulk update sends no post_save
         return _tell_everyone_registered(meeting, changed=[], registrations=people)
 
 

@@ -39,6 +39,11 @@ NEVER = datetime.max.replace(tzinfo=UTC)
 MEETING_LIST = "fragments:meeting-list"  # meetings, their seat counts, registrations
 TRAINING_LIST = "fragments:training-list"  # sessions, their courses and seats left
 FILTER_CHOICES = "fragments:filter-choices"  # councils and topics offered in filter forms and lists
+# My account's sections, one copy per member. Besides the services, every save or delete of
+# their models bumps these (each app's signals.py), so admin edits and cascades are covered.
+MY_TRAINING = "fragments:my-training"  # bookings, their sessions and courses, feedback, follow-ups
+MY_MEETINGS = "fragments:my-meetings"  # registrations, their meetings, calendar feeds
+MY_RESOURCES = "fragments:my-resources"  # downloads, case studies, partner updates, resources
 
 
 def key_for(base: str, *parts: object) -> str:

@@ -34,6 +34,7 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 
+from . import caching
 from .models import AuditEvent, MfaInvitation
 from .outbox.services import outbox_purge
 from .registry import Registry, project_apps
@@ -123,6 +124,8 @@ def anonymise(row: models.Model, field_names) -> None:
         values[field.attname] = blank_value(row, field)
     if values:
         model._base_manager.filter(pk=row.pk).update(**values)
+        # A bulk update sends no post_save: retire the My account sections that may show the row.
+        caching.bump(caching.MY_TRAINING, caching.MY_MEETINGS, caching.MY_RESOURCES)
         for attname, value in values.items():
             setattr(row, attname, value)
 

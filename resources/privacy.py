@@ -6,6 +6,7 @@ submitted) is personal: erasure cuts that link and keeps the counts."""
 
 from django.db import transaction
 
+from network_portal import caching
 from network_portal.privacy import PersonalData, register
 from network_portal.retention import ANONYMISE, RetentionRule, retention_rules
 
@@ -60,6 +61,7 @@ register(
 
 def _anonymise_downloads(*, cutoff, now) -> int:
     with transaction.atomic():
+        caching.bump(caching.MY_RESOURCES)  # they leave their members' lists
         return Download.objects.filter(user__isnull=False, downloaded_at__lt=cutoff).update(user=None)
 
 

@@ -130,6 +130,7 @@ def update_approve(*, update_ids: Iterable[int], staff_user) -> int:
     """Publish submitted updates now. Returns how many were published."""
     with transaction.atomic():
         caching.invalidate(caching.LATEST_UPDATES)
+        caching.bump(caching.MY_RESOURCES)  # the author sees it published; a bulk update sends no post_save
         return (
             Update.objects.select_for_update()
             .filter(pk__in=list(update_ids), status=Update.Status.SUBMITTED)
@@ -148,6 +149,7 @@ def update_save(*, update: Update) -> Update:
 def update_withdraw(*, update_ids: Iterable[int]) -> int:
     with transaction.atomic():
         caching.invalidate(caching.LATEST_UPDATES)
+        caching.bump(caching.MY_RESOURCES)  # the author sees it withdrawn; a bulk update sends no post_save
         return Update.objects.filter(pk__in=list(update_ids)).update(status=Update.Status.WITHDRAWN)
 
 

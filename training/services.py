@@ -235,6 +235,7 @@ def session_cancel(*, session_id: int, reason: str, now: datetime | None = None)
         session.bookings.filter(pk__in=[b.pk for b in people]).update(
             status=Booking.Status.ORGANISER_CANCELLED, cancelled_at=now
         )
+        caching.bump(caching.MY_TRAINING)  # a bulk update sends no post_save
         return _tell_everyone_booked(session, changed=[], bookings=people)
 
 
@@ -280,6 +281,7 @@ def booking_mark_attendance(*, booking_ids: Iterable[int], attended: str, now: d
     now = now or timezone.now()
     with transaction.atomic():
         caching.invalidate(caching.COVERAGE)
+        caching.bump(caching.MY_TRAINING)  # a bulk update sends no post_save
         return (
             Booking.objects.confirmed()
             .filter(pk__in=list(booking_ids), session__starts_at__lte=now)
@@ -343,6 +345,7 @@ def bookings_anonymise(*, ended_before: datetime, now: datetime | None = None) -
         )
         Booking.objects.filter(pk__in=stand_ins).update(counted_as_trainee=True)
         caching.invalidate(caching.COVERAGE, caching.HEADLINE)
+        caching.bump(caching.MY_TRAINING)  # the bookings leave their member's list
     return len(due)
 
 
@@ -790,6 +793,7 @@ def testimonial_approve(*, feedback_ids: Iterable[int], approved_by, now: dateti
     written without consent to publish, stays private whatever is selected."""
     with transaction.atomic():
         caching.invalidate(caching.TESTIMONIALS)
+        caching.bump(caching.MY_TRAINING)  # the author sees it is published
         return (
             Feedback.objects.offered_testimonials()
             .filter(pk__in=list(feedback_ids), testimonial_approved_at__isnull=True)
@@ -801,6 +805,7 @@ def testimonial_withdraw(*, feedback: Feedback, now: datetime | None = None) -> 
     """The member takes their testimonial off the site, approved or not, at any time."""
     with transaction.atomic():
         caching.invalidate(caching.TESTIMONIALS)
+        caching.bump(caching.MY_TRAINING)  # the withdraw button goes
         Feedback.objects.filter(pk=feedback.pk).update(
             testimonial_consent=Feedback.TestimonialConsent.DO_NOT_PUBLISH,
             testimonial_approved_at=None,

@@ -2,7 +2,8 @@ from django import template
 from django.db.models import Value
 
 from members.access import is_approved_member
-from network_portal import caching
+from members.models import Member
+from network_portal import caching, fragments
 
 from ..models import CaseStudy, Download, Resource, Update
 
@@ -21,10 +22,27 @@ def latest_updates_for(user):
     )
 
 
-@register.simple_tag
-def my_resources(user) -> dict[str, list]:
-    """My account's three lists (latest downloads, case studies, partner updates), newest
-    first, in one query: a UNION of one row shape, each row made back into its model."""
+@register.simple_tag(takes_context=True)
+def my_resources(context):
+    """My account's downloads and submissions. Kept per member until a write to downloads,
+    case studies, partner updates or resources bumps MY_RESOURCES; what the member may
+    do next depends on their membership, which is in the key."""
+    user = context["user"]
+    member = getattr(user, "member", None)
+    can_share = bool(context.get("can_use_member_pages"))
+    is_partner = member is not None and member.role == Member.Role.PARTNER
+    key = caching.key_for(
+        "account:my-resources", caching.version(caching.MY_RESOURCES), user.pk, int(can_share), int(is_partner)
+    )
+    lists = {"can_use_member_pages": can_share, "is_partner": is_partner}
+    return fragments.render_kept(
+        context, key, "resources/_my_resources.html", lambda: ({**lists, **my_resources_lists(user)}, None)
+    )
+
+
+def my_resources_lists(user) -> dict[str, list]:
+    """The three lists (latest downloads, case studies, partner updates), newest first,
+    in one query: a UNION of one row shape, each row made back into its model."""
     mine = {"downloads": [], "case_studies": [], "partner_updates": []}
     if not user.is_authenticated:
         return mine

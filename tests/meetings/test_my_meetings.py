@@ -5,11 +5,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.test import RequestFactory
 
 from meetings import services
 from meetings.models import Registration
-from meetings.templatetags.meetings import my_meetings
+from meetings.templatetags.meetings import my_meetings_lists
 from network_portal.urls_util import absolute_url
 from tests.factories import MemberFactory
 
@@ -19,9 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _my_meetings(user) -> dict:
-    request = RequestFactory().get("/account/")
-    request.user = user
-    return my_meetings({"request": request})
+    return my_meetings_lists(user)[0]
 
 
 def _waiting(meeting, **fields) -> Registration:

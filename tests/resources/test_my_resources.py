@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from resources.models import CaseStudy, Download, Update
-from resources.templatetags.resources import MY_DOWNLOADS, my_resources
+from resources.templatetags.resources import MY_DOWNLOADS, my_resources_lists
 from tests.factories import MemberFactory
 
 from .factories import CaseStudyFactory, ResourceFactory, UpdateFactory
@@ -32,7 +32,7 @@ def test_my_downloads_are_my_latest_ten_newest_first():
         Download.objects.create(resource=resource, user=user, downloaded_at=now - timedelta(hours=n))
     Download.objects.create(resource=ResourceFactory(title="Someone else's guide"), user=MemberFactory().user)
 
-    downloads = my_resources(user)["downloads"]
+    downloads = my_resources_lists(user)["downloads"]
 
     assert [d.resource.title for d in downloads] == [r.title for r in resources[:MY_DOWNLOADS]]
     assert [d.downloaded_at for d in downloads] == [now - timedelta(hours=n) for n in range(MY_DOWNLOADS)]
@@ -57,7 +57,7 @@ def test_my_submissions_link_what_is_published_and_quote_the_return_note():
     assert f'<a href="{live.get_absolute_url()}">Live update</a> – Published' in html
     assert "Draft update – Waiting for staff approval" in html
     assert "Someone else" not in html
-    mine = my_resources(user)
+    mine = my_resources_lists(user)
     assert [c.title for c in mine["case_studies"]] == [c.title for c in CaseStudy.objects.submitted_by(user)]
     assert [u.title for u in mine["partner_updates"]] == ["Draft update", "Live update"]
 
@@ -70,7 +70,7 @@ def test_the_three_lists_are_one_query(django_assert_num_queries):
         UpdateFactory(author=user)
 
     with django_assert_num_queries(1):
-        mine = my_resources(user)
+        mine = my_resources_lists(user)
 
     assert [len(rows) for rows in mine.values()] == [3, 3, 3]
 
@@ -79,4 +79,4 @@ def test_nothing_yet_says_so():
     html = _section(MemberFactory().user)
     assert "You have not downloaded anything yet." in html
     assert "You have not shared anything yet." in html
-    assert my_resources(AnonymousUser()) == {"downloads": [], "case_studies": [], "partner_updates": []}
+    assert my_resources_lists(AnonymousUser()) == {"downloads": [], "case_studies": [], "partner_updates": []}

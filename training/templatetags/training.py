@@ -1,9 +1,11 @@
+from datetime import datetime
+
 from django import template
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from members.models import Member
-from network_portal import caching
+from network_portal import caching, fragments
 from training import reports, services
 from training.models import Booking, Commitment, Feedback, FollowUp, Session
 
@@ -27,11 +29,19 @@ def training_signpost():
     return {}
 
 
-@register.inclusion_tag("training/_my_training.html")
-def my_training(user):
-    """The member's bookings with what they can do next: cancel, give feedback, answer a follow-up."""
+@register.simple_tag(takes_context=True)
+def my_training(context, user):
+    """The member's bookings with what they can do next: cancel, give feedback, answer a follow-up.
+    Kept per member until a write to bookings, sessions, courses, feedback or follow-ups
+    bumps MY_TRAINING, or a session starts or a follow-up opens."""
+    key = caching.key_for("account:my-training", caching.version(caching.MY_TRAINING), user.pk)
+    return fragments.render_kept(context, key, "training/_my_training.html", lambda: my_training_lists(user))
+
+
+def my_training_lists(user) -> tuple[dict, datetime | None]:
+    """The section's context, and when it next changes by the clock alone."""
     if not user.is_authenticated:
-        return {"bookings": []}
+        return {"bookings": []}, None
     now = timezone.now()
     # One query: the waiting-list places and the follow-ups answered are read with the bookings.
     bookings = list(
@@ -43,11 +53,13 @@ def my_training(user):
         .order_by("-session__starts_at")
     )
     items = [_item(booking, now) for booking in bookings]
-    return {
+    lists = {
         "upcoming": [i for i in items if i["booking"].session.starts_at > now],
         "past": [i for i in items if i["booking"].session.starts_at <= now],
         "bookings": bookings,
     }
+    starts = [i["booking"].session.starts_at for i in lists["upcoming"]]
+    return lists, fragments.soonest(starts + [opens for i in items for opens in i["followups_due_at"]])
 
 
 @register.inclusion_tag("training/_council_coverage_panel.html")
@@ -109,15 +121,23 @@ def _answered_waves() -> dict[str, Exists]:
 
 
 def _item(booking: Booking, now) -> dict:
-    item = {"booking": booking, "position": booking.waitlist_position, "feedback_due": False, "followups": []}
+    item = {
+        "booking": booking,
+        "position": booking.waitlist_position,
+        "feedback_due": False,
+        "followups": [],
+        "followups_due_at": [],  # when the unanswered follow-ups not yet open will open
+    }
     if booking.attended != Booking.Attended.YES:
         return item
     item["certificate"] = booking.status == Booking.Status.CONFIRMED
     item["feedback_due"] = not hasattr(booking, "feedback")
-    answered = {wave for wave in FollowUp.Wave.values if getattr(booking, f"answered_{wave}")}
-    item["followups"] = [
-        (wave, label)
-        for wave, label in FollowUp.Wave.choices
-        if wave not in answered and services.followup_opens_at(booking.session, wave) <= now
-    ]
+    for wave, label in FollowUp.Wave.choices:
+        if getattr(booking, f"answered_{wave}"):
+            continue
+        opens_at = services.followup_opens_at(booking.session, wave)
+        if opens_at <= now:
+            item["followups"].append((wave, label))
+        else:
+            item["followups_due_at"].append(opens_at)
     return item

@@ -1,0 +1,45 @@
+"""A member's own section of a page (My account's "My training", say), rendered once and
+kept until a write or the clock changes what it shows.
+
+The key carries the versions that the writes bump and the member's id; the kept copy
+carries the moment its content changes by the clock alone (a session starting), after
+which it is rendered afresh. Forms in the section get this request's CSRF token: the
+copy is rendered with a placeholder in its place, so no token is ever kept."""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.core.cache import cache
+from django.template.defaulttags import CsrfTokenNode
+from django.template.loader import get_template
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from network_portal import caching
+
+CSRF_PLACEHOLDER = "csrf-token-rendered-per-request"
+_CSRF_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}">'
+
+Build = Callable[[], tuple[dict, datetime | None]]
+
+
+def render_kept(context, key: str, template_name: str, build: Build) -> SafeString:
+    """build() returns the template's context and the moment it changes by the clock (or None)."""
+    seconds = caching.fragment_seconds()
+    kept = cache.get(key) if seconds else None
+    if kept is None or kept[1] <= timezone.now():
+        values, changes_at = build()
+        html = get_template(template_name).render({**values, "csrf_token": CSRF_PLACEHOLDER})
+        kept = (html, changes_at or caching.NEVER)
+        if seconds:
+            cache.set(key, kept, seconds)
+    html = kept[0]
+    if _CSRF_INPUT in html:
+        html = html.replace(_CSRF_INPUT, CsrfTokenNode().render(context))
+    return mark_safe(html)  # noqa: S308 - rendered by an autoescaping template
+
+
+def soonest(moments) -> datetime | None:
+    """The earliest of these future moments, or None."""
+    now = timezone.now()
+    return min((moment for moment in moments if moment > now), default=None)
