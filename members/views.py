@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -123,23 +124,40 @@ def account_delete(request):
 
 @approved_member_required
 def directory(request):
-    form = DirectoryFilterForm(request.GET or None)
-    members = Member.objects.in_directory()
-    if form.is_bound and form.is_valid():
-        members = form.filter(members)
-    page = Paginator(members, settings.MEMBERS_DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    # The form, the page and the query are read only when the cached page body is
+    # rendered afresh: a cached copy needs none of them.
+    form = SimpleLazyObject(lambda: DirectoryFilterForm(request.GET or None))
     context = {
         "form": form,
-        "page": page,
-        "query": query.urlencode(),
-        # The rendered filter form depends only on the query and on the councils and
-        # topics offered, whose saves bump FILTER_CHOICES.
-        "form_key": f"{caching.version(caching.FILTER_CHOICES)}:{query.urlencode()}",
+        "page": SimpleLazyObject(lambda: _directory_page(request, form)),
+        "query": SimpleLazyObject(lambda: _query_without_page(request)),
+        "directory_key": _directory_key(request),
         "fragment_seconds": caching.fragment_seconds(),
     }
     return render(request, "members/directory.html", context)
+
+
+def _directory_page(request, form):
+    members = Member.objects.in_directory()
+    if form.is_bound and form.is_valid():
+        members = form.filter(members)
+    return Paginator(members, settings.MEMBERS_DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _directory_key(request) -> str:
+    """What the filter form, the count, the member cards and the page links depend on.
+    Every write to the members, logins, appointments, interests and councils they show
+    bumps DIRECTORY (see members/signals.py), and the councils and topics offered in the
+    form bump FILTER_CHOICES; by the clock alone, appointments start and end with the
+    date. The page is the same for every member who may see it."""
+    versions = caching.versions(caching.DIRECTORY, caching.FILTER_CHOICES)
+    return f"{versions}:{timezone.localdate()}:{request.GET.urlencode()}"
 
 
 @public_page

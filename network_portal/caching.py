@@ -39,6 +39,8 @@ NEVER = datetime.max.replace(tzinfo=UTC)
 MEETING_LIST = "fragments:meeting-list"  # meetings, their seat counts, registrations
 TRAINING_LIST = "fragments:training-list"  # sessions, their courses and seats left
 FILTER_CHOICES = "fragments:filter-choices"  # councils and topics offered in filter forms and lists
+# The members' directory: who is listed, their names, roles, councils, appointments, interests.
+DIRECTORY = "fragments:directory"
 
 
 def key_for(base: str, *parts: object) -> str:
