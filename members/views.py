@@ -1,3 +1,4 @@
+import hashlib
 import json
 from datetime import timedelta
 
@@ -11,9 +12,10 @@ from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -124,40 +126,42 @@ def account_delete(request):
 
 @approved_member_required
 def directory(request):
-    # The form, the page and the query are read only when the cached page body is
-    # rendered afresh: a cached copy needs none of them.
+    # Built only when read: by the base layout's error summary, which an empty query cannot
+    # have, and when the cached body is rendered afresh.
     form = SimpleLazyObject(lambda: DirectoryFilterForm(request.GET or None))
+    body = caching.versioned(
+        _directory_key(request), (caching.DIRECTORY, caching.FILTER_CHOICES), lambda: _directory_body(request, form)
+    )
     context = {
-        "form": form,
-        "page": SimpleLazyObject(lambda: _directory_page(request, form)),
-        "query": SimpleLazyObject(lambda: _query_without_page(request)),
-        "directory_key": _directory_key(request),
-        "fragment_seconds": caching.fragment_seconds(),
+        # The cache keeps a plain string; it is the output of our own template, escaped there.
+        "body": mark_safe(body),  # noqa: S308  # nosec B308, B703
+        "form": form if request.GET else None,
     }
     return render(request, "members/directory.html", context)
 
 
-def _directory_page(request, form):
+def _directory_key(request) -> str:
+    """The filter form, the count, the member cards and the page links depend on the query,
+    on the DIRECTORY version (bumped by every write to the members, logins, appointments,
+    interests and councils they show: see members/signals.py), on FILTER_CHOICES (the
+    councils and topics offered) and, by the clock alone, on the date, with which
+    appointments start and end. They are the same for every member who may see them."""
+    query = hashlib.md5(request.GET.urlencode().encode(), usedforsecurity=False).hexdigest()
+    return caching.key_for("members:directory", timezone.localdate(), query)
+
+
+def _directory_body(request, form) -> str:
     members = Member.objects.in_directory()
     if form.is_bound and form.is_valid():
         members = form.filter(members)
-    return Paginator(members, settings.MEMBERS_DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _query_without_page(request) -> str:
     query = request.GET.copy()
     query.pop("page", None)
-    return query.urlencode()
-
-
-def _directory_key(request) -> str:
-    """What the filter form, the count, the member cards and the page links depend on.
-    Every write to the members, logins, appointments, interests and councils they show
-    bumps DIRECTORY (see members/signals.py), and the councils and topics offered in the
-    form bump FILTER_CHOICES; by the clock alone, appointments start and end with the
-    date. The page is the same for every member who may see it."""
-    versions = caching.versions(caching.DIRECTORY, caching.FILTER_CHOICES)
-    return f"{versions}:{timezone.localdate()}:{request.GET.urlencode()}"
+    context = {
+        "form": form,
+        "page": Paginator(members, settings.MEMBERS_DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": query.urlencode(),
+    }
+    return str(render_to_string("members/_directory_body.html", context))
 
 
 @public_page

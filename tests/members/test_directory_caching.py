@@ -84,6 +84,15 @@ def test_search_filters_and_pages_are_cached_apart(client, listed, camden, hackn
     assert _card_of(second, "Bea Zed") and "page=1" in second
 
 
+def test_a_filter_refused_shows_the_error_summary_from_the_cached_copy_too(client, listed):
+    for _ in range(2):
+        page = _directory(client, council="999999")
+        assert "<title>Error: Members' directory" in page
+        assert "There is a problem" in page
+        assert _card_of(page, "Ada Quill")  # the filter is left out, as before
+    assert "There is a problem" not in _directory(client)
+
+
 def test_a_profile_update_shows_on_the_next_request(client, listed, topics):
     _directory(client)
     services.member_profile_update(
@@ -250,3 +259,13 @@ def test_seeding_retires_the_cached_directory(listed):
     before = caching.version(caching.DIRECTORY)
     seed(SMALL, prefix="c")
     assert caching.version(caching.DIRECTORY) > before
+
+
+def test_a_copy_kept_between_a_write_and_its_commit_is_retired_on_commit(django_capture_on_commit_callbacks):
+    names = (caching.DIRECTORY, caching.FILTER_CHOICES)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.directory_changed()
+        # Another request renders from data our transaction has not committed yet.
+        assert caching.versioned("test:directory", names, lambda: "before the commit") == "before the commit"
+    assert caching.versioned("test:directory", names, lambda: "after the commit") == "after the commit"
+    assert caching.versioned("test:directory", names, lambda: "not built again") == "after the commit"
