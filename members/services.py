@@ -42,6 +42,17 @@ class MembershipError(Exception):
     """A request that the rules refuse; the message is safe to show."""
 
 
+# --- The members' directory ------------------------------------------------------
+
+
+def directory_changed() -> None:
+    """Retire the cached directory pages. Saves and deletes of the rows they show
+    (members, their logins, appointments, interests, councils, topics) call this
+    through members/signals.py; writers that use QuerySet.update(), which sends no
+    signal, call it themselves."""
+    caching.bump(caching.DIRECTORY)
+
+
 # --- Consents ----------------------------------------------------------------
 
 
@@ -52,6 +63,8 @@ def consent_set(*, member: Member, kind: str, granted: bool, wording_version: st
         raise ValueError(f"Unknown consent kind {kind!r}.")
     field = CONSENT_FIELDS[kind]
     with transaction.atomic():
+        if field == "consent_directory":
+            directory_changed()
         Member.objects.filter(pk=member.pk).update(**{field: granted})
         ConsentRecord.objects.create(
             member=member, kind=kind, granted=granted, wording_version=wording_version, recorded_at=timezone.now()
@@ -203,6 +216,7 @@ def member_profile_update(
 ) -> None:
     with transaction.atomic():
         caching.invalidate(caching.TESTIMONIALS)  # they show the author's name
+        directory_changed()  # and so does the directory
         User.objects.filter(pk=member.user_id).update(first_name=first_name.strip(), last_name=last_name.strip())
         member.ward = ward.strip() if member.role == Member.Role.COUNCILLOR else ""
         member.job_title = job_title.strip() if member.role != Member.Role.COUNCILLOR else ""
@@ -254,6 +268,7 @@ def member_erase(*, user: User) -> dict[str, int]:
         # The member's registrations and bookings may change, and with them the lists' seat counts.
         caching.bump(caching.MEETING_LIST, caching.TRAINING_LIST)
         caching.invalidate(caching.TESTIMONIALS)  # a published testimonial may carry their name
+        directory_changed()  # erasure blanks names and deactivates the login by QuerySet.update()
         user = User.objects.select_for_update().get(pk=user.pk)
         # Before anonymising, so seats are handed on while the bookings are still whole.
         _end_access(user, reason="the member deleted their account")
@@ -369,6 +384,7 @@ def user_deactivate(*, user: User) -> bool:
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not locked.is_active:
             return False
+        directory_changed()  # an inactive login is not listed
         User.objects.filter(pk=user.pk).update(is_active=False)
         locked.is_active = False
         _end_access(locked, reason="staff deactivated the account")

@@ -1,3 +1,4 @@
+import hashlib
 import json
 from datetime import timedelta
 
@@ -11,8 +12,10 @@ from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -123,23 +126,42 @@ def account_delete(request):
 
 @approved_member_required
 def directory(request):
-    form = DirectoryFilterForm(request.GET or None)
+    # Built only when read: by the base layout's error summary, which an empty query cannot
+    # have, and when the cached body is rendered afresh.
+    form = SimpleLazyObject(lambda: DirectoryFilterForm(request.GET or None))
+    body = caching.versioned(
+        _directory_key(request), (caching.DIRECTORY, caching.FILTER_CHOICES), lambda: _directory_body(request, form)
+    )
+    context = {
+        # The cache keeps a plain string; it is the output of our own template, escaped there.
+        "body": mark_safe(body),  # noqa: S308  # nosec B308, B703
+        "form": form if request.GET else None,
+    }
+    return render(request, "members/directory.html", context)
+
+
+def _directory_key(request) -> str:
+    """The filter form, the count, the member cards and the page links depend on the query,
+    on the DIRECTORY version (bumped by every write to the members, logins, appointments,
+    interests and councils they show: see members/signals.py), on FILTER_CHOICES (the
+    councils and topics offered) and, by the clock alone, on the date, with which
+    appointments start and end. They are the same for every member who may see them."""
+    query = hashlib.md5(request.GET.urlencode().encode(), usedforsecurity=False).hexdigest()
+    return caching.key_for("members:directory", timezone.localdate(), query)
+
+
+def _directory_body(request, form) -> str:
     members = Member.objects.in_directory()
     if form.is_bound and form.is_valid():
         members = form.filter(members)
-    page = Paginator(members, settings.MEMBERS_DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
-        "page": page,
+        "page": Paginator(members, settings.MEMBERS_DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page")),
         "query": query.urlencode(),
-        # The rendered filter form depends only on the query and on the councils and
-        # topics offered, whose saves bump FILTER_CHOICES.
-        "form_key": f"{caching.version(caching.FILTER_CHOICES)}:{query.urlencode()}",
-        "fragment_seconds": caching.fragment_seconds(),
     }
-    return render(request, "members/directory.html", context)
+    return str(render_to_string("members/_directory_body.html", context))
 
 
 @public_page

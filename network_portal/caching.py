@@ -10,7 +10,7 @@ than with a write (a session ending, a meeting starting).
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -44,6 +44,8 @@ FILTER_CHOICES = "fragments:filter-choices"  # councils and topics offered in fi
 MY_TRAINING = "fragments:my-training"  # bookings, their sessions and courses, feedback, follow-ups
 MY_MEETINGS = "fragments:my-meetings"  # registrations, their meetings, calendar feeds
 MY_RESOURCES = "fragments:my-resources"  # downloads, case studies, partner updates, resources
+# The members' directory: who is listed, their names, roles, councils, appointments, interests.
+DIRECTORY = "fragments:directory"
 
 
 def key_for(base: str, *parts: object) -> str:
@@ -91,7 +93,27 @@ def version(name: str) -> int:
 
 def versions(*names: str) -> str:
     """The current versions of these fragments, one string for a cache key; one round trip."""
-    found = cache.get_many(names)
+    return _stamp(cache.get_many(names), names)
+
+
+def versioned(key: str, names: Sequence[str], build: Callable[[], T]) -> T:
+    """A fragment kept under key with the versions of names it was built at, read in the
+    same round trip as those versions (a key carrying the versions takes two) and built
+    afresh once any of them has been bumped."""
+    seconds = fragment_seconds()
+    if not seconds:
+        return build()
+    found = cache.get_many([*names, key])
+    stamp = _stamp(found, names)
+    kept = found.get(key)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    value = build()
+    cache.set(key, (stamp, value), seconds)
+    return value
+
+
+def _stamp(found: dict, names) -> str:
     for name in set(names) - set(found):
         cache.add(name, 1, timeout=None)
         found[name] = cache.get(name, 1)

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
+from . import caching
 from .registry import Registry
 
 SCALE_DOMAIN = "scale.invalid"
@@ -62,6 +63,8 @@ class Seeder:
     def run(self) -> Iterator[tuple[str, int]]:
         for step in seed_steps:
             yield step.name, step.run(self)
+        # COPY and bulk_create send no model signal: retire any cached directory page here.
+        caching.bump(caching.DIRECTORY)
 
     def when(self, *, days_back: int, days_ahead: int = 0):
         return self.now + timedelta(days=self.rng.randint(-days_back, days_ahead), hours=self.rng.randint(0, 23))
