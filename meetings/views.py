@@ -62,7 +62,10 @@ def _list_key(request) -> str:
 
 @public_page
 def meeting_detail(request, slug):
-    meeting = _visible_meeting(request, slug, Meeting.objects.with_counts())
+    versions = caching.versions(caching.MEETING_LIST, caching.MEETING_PAGE, caching.FILTER_CHOICES)
+    meeting = caching.kept(caching.key_for("meetings:meeting", versions, slug), lambda: _meeting_with_counts(slug))
+    if meeting is None or not (meeting.is_visible or request.user.is_staff):
+        raise Http404("No such meeting.")  # drafts exist only for staff, who preview them
     is_member = is_approved_member(request.user)
     registration = _active_registration(request.user, meeting)
     context = {
@@ -70,12 +73,38 @@ def meeting_detail(request, slug):
         "registration": registration,
         "is_member": is_member,
         "seats_left": _seats_left(meeting),
-        "papers": meeting.papers.visible_to(request.user),
-        "actions": meeting.actions.select_related("owner", "council") if is_member else [],
-        "carried_forward": Action.objects.carried_forward_to(meeting) if is_member and not meeting.has_ended else [],
         "waitlist_position": registration and services.registration_waitlist_position(registration=registration),
+        # Read only when the cached fragments are rendered afresh.
+        "listed": SimpleLazyObject(lambda: _listed(meeting, request.user, is_member)),
+        "fragment_seconds": caching.fragment_seconds(),
+        **_fragment_keys(versions, meeting, request.user, is_member),
     }
     return render(request, "meetings/detail.html", context)
+
+
+def _meeting_with_counts(slug) -> Meeting | None:
+    return Meeting.objects.with_counts().filter(slug=slug).first()
+
+
+def _listed(meeting, user, is_member) -> dict:
+    return {
+        "papers": list(meeting.papers.visible_to(user)),
+        "actions": list(meeting.actions.select_related("owner", "council")) if is_member else [],
+        "carried_forward": (
+            list(Action.objects.carried_forward_to(meeting)) if is_member and not meeting.has_ended else []
+        ),
+    }
+
+
+def _fragment_keys(versions, meeting, user, is_member) -> dict:
+    """What the page's two shared fragments depend on. The services writing meetings,
+    registrations, papers, actions, and the people and councils named with actions bump
+    these versions. The body also differs by audience (members see every paper and the
+    actions), and by the clock once the meeting ends (the minutes show, the actions
+    carried forward go). The visitor's own place and the staff links are never cached."""
+    head = f"{versions}:{meeting.pk}"
+    audience = "member" if is_member else "signed-in" if user.is_authenticated else "anonymous"
+    return {"head_key": head, "body_key": f"{head}:{audience}:{meeting.has_ended}"}
 
 
 def meeting_ics(request, slug):

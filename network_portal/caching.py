@@ -39,6 +39,9 @@ NEVER = datetime.max.replace(tzinfo=UTC)
 MEETING_LIST = "fragments:meeting-list"  # meetings, their seat counts, registrations
 TRAINING_LIST = "fragments:training-list"  # sessions, their courses and seats left
 FILTER_CHOICES = "fragments:filter-choices"  # councils and topics offered in filter forms and lists
+# A meeting's page also shows its papers and the actions tracker, with the names of the
+# actions' owners (MEETING_LIST covers the meeting and its registrations, FILTER_CHOICES councils).
+MEETING_PAGE = "fragments:meeting-page"
 
 
 def key_for(base: str, *parts: object) -> str:
@@ -50,6 +53,18 @@ def cached(key: str, build: Callable[[], T]) -> T:
     if value is None:
         value = build()
         cache.set(key, value, settings.FIGURES_CACHE_SECONDS)
+    return value
+
+
+def kept(key: str, build: Callable[[], T]) -> T:
+    """cached() for a value whose key carries fragment versions: kept as long as a
+    fragment, so not at all in embedded mode, where another worker's bump would not reach it."""
+    if not fragment_seconds():
+        return build()
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, fragment_seconds())
     return value
 
 
