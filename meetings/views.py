@@ -63,11 +63,10 @@ def _list_key(request) -> str:
 @public_page
 def meeting_detail(request, slug):
     versions = caching.versions(caching.MEETING_LIST, caching.MEETING_PAGE, caching.FILTER_CHOICES)
-    meeting = caching.kept(caching.key_for("meetings:meeting", versions, slug), lambda: _meeting_with_counts(slug))
+    meeting, registration = _meeting_and_place(versions, slug, request.user)
     if meeting is None or not (meeting.is_visible or request.user.is_staff):
         raise Http404("No such meeting.")  # drafts exist only for staff, who preview them
     is_member = is_approved_member(request.user)
-    registration = _active_registration(request.user, meeting)
     context = {
         "meeting": meeting,
         "registration": registration,
@@ -82,8 +81,28 @@ def meeting_detail(request, slug):
     return render(request, "meetings/detail.html", context)
 
 
+def _meeting_and_place(versions, slug, user) -> tuple[Meeting | None, Registration | None]:
+    """The meeting with its counts, and the visitor's active registration for it, kept
+    under the versions that the services writing either bump; the registration per member."""
+    meeting_key = caching.key_for("meetings:meeting", versions, slug)
+    place_key = caching.key_for("meetings:place", versions, slug, user.pk)
+    builds = {meeting_key: lambda: _meeting_with_counts(slug)}
+    if user.is_authenticated:
+        builds[place_key] = lambda: _my_registration(slug, user)
+    kept = caching.kept(builds)
+    meeting, registration = kept[meeting_key], kept.get(place_key) or None
+    if registration:
+        registration.meeting = meeting  # already loaded, with its counts
+    return meeting, registration
+
+
 def _meeting_with_counts(slug) -> Meeting | None:
     return Meeting.objects.with_counts().filter(slug=slug).first()
+
+
+def _my_registration(slug, user) -> Registration | bool:
+    # False for none, so that it is kept too.
+    return Registration.objects.active().filter(meeting__slug=slug, user_id=user.pk).first() or False
 
 
 def _listed(meeting, user, is_member) -> dict:
