@@ -158,15 +158,23 @@ class MeetingAdmin(admin.ModelAdmin):
         services.meeting_save(meeting=obj)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is not Paper:
-            return super().save_formset(request, form, formset, change)
-        # Papers and their files are saved through the services, not by the forms.
-        formset.save(commit=False)
-        for paper in formset.deleted_objects:
-            services.paper_delete(paper=paper)
-        for paper_form in formset.saved_forms:
-            services.paper_save(paper=paper_form.instance, upload=paper_form.cleaned_data.get("upload"))
-        return None
+        if formset.model is Paper:
+            # Papers and their files are saved through the services, not by the forms.
+            formset.save(commit=False)
+            for paper in formset.deleted_objects:
+                services.paper_delete(paper=paper)
+            for paper_form in formset.saved_forms:
+                services.paper_save(paper=paper_form.instance, upload=paper_form.cleaned_data.get("upload"))
+            return None
+        if formset.model is Action:
+            # Through the services too, which retire the cached meeting pages that list them.
+            formset.save(commit=False)
+            if formset.deleted_objects:
+                services.actions_delete(actions=Action.objects.filter(pk__in=[a.pk for a in formset.deleted_objects]))
+            for action_form in formset.saved_forms:
+                services.action_save(action=action_form.instance)
+            return None
+        return super().save_formset(request, form, formset, change)
 
     def delete_model(self, request, obj):
         services.meeting_delete(meetings=Meeting.objects.filter(pk=obj.pk))
@@ -274,6 +282,15 @@ class ActionAdmin(admin.ModelAdmin):
     search_fields = ["description", "owner_text", "owner__email", "owner__last_name"]
     list_select_related = ["meeting", "owner", "council"]
     raw_id_fields = ["owner"]
+
+    def save_model(self, request, obj, form, change):
+        services.action_save(action=obj)
+
+    def delete_model(self, request, obj):
+        services.actions_delete(actions=Action.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.actions_delete(actions=queryset)
 
     @admin.display(description="Action")
     def description_short(self, obj):

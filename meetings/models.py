@@ -19,7 +19,7 @@ FEED_HISTORY = timedelta(days=90)
 class MeetingQuerySet(models.QuerySet):
     def visible(self):
         """Meetings the public may see: published ones, and cancelled ones so the notice stays up."""
-        return self.filter(status__in=[Meeting.Status.PUBLISHED, Meeting.Status.CANCELLED])
+        return self.filter(status__in=Meeting.VISIBLE_STATUSES)
 
     def published(self):
         return self.filter(status=Meeting.Status.PUBLISHED)
@@ -65,6 +65,8 @@ class Meeting(models.Model):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
         CANCELLED = "cancelled", "Cancelled"
+
+    VISIBLE_STATUSES = (Status.PUBLISHED, Status.CANCELLED)
 
     # A change to any of these moves the meeting in people's calendars: the ICS
     # SEQUENCE goes up and registrants get a change notice.
@@ -155,6 +157,11 @@ class Meeting(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
+
+    @property
+    def is_visible(self) -> bool:
+        """Seen by everyone, as MeetingQuerySet.visible(); drafts only by staff."""
+        return self.status in self.VISIBLE_STATUSES
 
     @property
     def has_started(self) -> bool:

@@ -22,7 +22,7 @@ from network_portal.signing import make_token
 from network_portal.urls_util import absolute_url
 
 from .calendar import meeting_event, registration_ics
-from .models import CalendarFeed, Feedback, Meeting, Paper, Registration, new_feed_token
+from .models import Action, CalendarFeed, Feedback, Meeting, Paper, Registration, new_feed_token
 
 FEEDBACK_PURPOSE = "meeting-feedback"
 # Thirteen weeks keeps the copy on the same weekday, which is how the network books its rooms.
@@ -97,6 +97,7 @@ def paper_save(*, paper: Paper, upload=None) -> Paper:
     The file it replaces is deleted once the save commits; if the save fails,
     the new file is deleted instead."""
     with uploads.replacing(paper.file, upload) as checked, transaction.atomic():
+        caching.bump(caching.MEETING_PAGE)
         if checked:
             paper.file_name, paper.size = checked.display_name, checked.size
         paper.save()
@@ -104,7 +105,25 @@ def paper_save(*, paper: Paper, upload=None) -> Paper:
 
 
 def paper_delete(*, paper: Paper) -> None:
-    uploads.delete_with_files(Paper.objects.filter(pk=paper.pk), still_used=_paper_file_in_use)
+    with transaction.atomic():
+        caching.bump(caching.MEETING_PAGE)
+        uploads.delete_with_files(Paper.objects.filter(pk=paper.pk), still_used=_paper_file_in_use)
+
+
+def action_save(*, action: Action) -> Action:
+    """Save an action from admin: meeting pages list it, and carry it forward while open."""
+    with transaction.atomic():
+        caching.bump(caching.MEETING_PAGE)
+        action.save()
+    return action
+
+
+def actions_delete(*, actions) -> int:
+    """Delete actions (a queryset)."""
+    with transaction.atomic():
+        caching.bump(caching.MEETING_PAGE)
+        deleted, _ = actions.delete()
+    return deleted
 
 
 def _paper_file_in_use(name: str) -> bool:
@@ -284,6 +303,7 @@ def registration_add_walk_in(*, meeting_id: int, user, now=None) -> Registration
     if not is_approved_member(user) or getattr(user, "member", None) is None:
         raise RegistrationRefused(f"{user} is not an approved member, so cannot be added.")
     with transaction.atomic():
+        caching.bump(caching.MEETING_LIST)  # the meeting's seat counts
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         now = now or timezone.now()
         if meeting.status != Meeting.Status.PUBLISHED:

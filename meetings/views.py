@@ -5,9 +5,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required, is_approved_member, membership_refused
@@ -62,20 +64,73 @@ def _list_key(request) -> str:
 
 @public_page
 def meeting_detail(request, slug):
-    meeting = _visible_meeting(request, slug, Meeting.objects.with_counts())
+    versions = caching.versions(caching.MEETING_LIST, caching.MEETING_PAGE, caching.FILTER_CHOICES)
+    meeting, head, registration = _meeting_and_place(versions, slug, request.user)
+    if meeting is None or not (meeting.is_visible or request.user.is_staff):
+        raise Http404("No such meeting.")  # drafts exist only for staff, who preview them
     is_member = is_approved_member(request.user)
-    registration = _active_registration(request.user, meeting)
     context = {
         "meeting": meeting,
+        "head": head,
         "registration": registration,
         "is_member": is_member,
         "seats_left": _seats_left(meeting),
-        "papers": meeting.papers.visible_to(request.user),
-        "actions": meeting.actions.select_related("owner", "council") if is_member else [],
-        "carried_forward": Action.objects.carried_forward_to(meeting) if is_member and not meeting.has_ended else [],
         "waitlist_position": registration and services.registration_waitlist_position(registration=registration),
+        # Read only when the cached body is rendered afresh.
+        "listed": SimpleLazyObject(lambda: _listed(meeting, request.user, is_member)),
+        "fragment_seconds": caching.fragment_seconds(),
+        "body_key": _body_key(versions, meeting, request.user, is_member),
     }
     return render(request, "meetings/detail.html", context)
+
+
+def _meeting_and_place(versions, slug, user) -> tuple[Meeting | None, str, Registration | None]:
+    """The meeting with its counts and the head of its page, the same for every visitor,
+    and the visitor's active registration, kept per member: in one round trip, under the
+    versions that the services writing meetings and registrations bump."""
+    meeting_key = caching.key_for("meetings:meeting-with-head", versions, slug)
+    place_key = caching.key_for("meetings:place", versions, slug, user.pk)
+    builds = {meeting_key: lambda: _meeting_with_head(slug)}
+    if user.is_authenticated:
+        builds[place_key] = lambda: _my_registration(slug, user)
+    kept = caching.kept(builds)
+    meeting, head = kept[meeting_key] or (None, "")
+    registration = kept.get(place_key) or None
+    if registration:
+        registration.meeting = meeting  # already loaded, with its counts
+    return meeting, mark_safe(head), registration  # noqa: S308 - rendered from our template
+
+
+def _meeting_with_head(slug) -> tuple[Meeting, str] | None:
+    meeting = Meeting.objects.with_counts().filter(slug=slug).first()
+    if meeting is None:
+        return None
+    return meeting, render_to_string("meetings/_detail_head.html", {"meeting": meeting})
+
+
+def _my_registration(slug, user) -> Registration | bool:
+    # False for none, so that it is kept too.
+    return Registration.objects.active().filter(meeting__slug=slug, user_id=user.pk).first() or False
+
+
+def _listed(meeting, user, is_member) -> dict:
+    return {
+        "papers": list(meeting.papers.visible_to(user)),
+        "actions": list(meeting.actions.select_related("owner", "council")) if is_member else [],
+        "carried_forward": (
+            list(Action.objects.carried_forward_to(meeting)) if is_member and not meeting.has_ended else []
+        ),
+    }
+
+
+def _body_key(versions, meeting, user, is_member) -> str:
+    """What the cached body of the page depends on. The services writing meetings,
+    registrations, papers, actions, and the people and councils named with actions bump
+    these versions. The body also differs by audience (members see every paper and the
+    actions), and by the clock once the meeting ends (the minutes show, the actions
+    carried forward go). The visitor's own place and the staff links are never cached."""
+    audience = "member" if is_member else "signed-in" if user.is_authenticated else "anonymous"
+    return f"{versions}:{meeting.pk}:{audience}:{meeting.has_ended}"
 
 
 def meeting_ics(request, slug):

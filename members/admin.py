@@ -60,6 +60,8 @@ class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
         super().save_model(request, obj, form, change)
         if {"first_name", "last_name"} & set(form.changed_data):
             caching.invalidate(caching.TESTIMONIALS)  # published testimonials show the name
+        if {"first_name", "last_name", "email"} & set(form.changed_data):
+            caching.bump(caching.MEETING_PAGE)  # meeting pages name actions' owners, by email if nameless
         if deactivating:
             services.user_deactivate(user=obj)
 
@@ -73,6 +75,12 @@ class UserAdmin(audit.AuditedChangeViewMixin, BaseUserAdmin):
                 f"{user.email} can now open privileged pages. We emailed them an invitation to set up "
                 "an authenticator app; until then those pages stay closed to them.",
             )
+
+    def delete_model(self, request, obj):
+        services.users_delete(users=User.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.users_delete(users=queryset)
 
     @admin.action(description="Reset the authenticator app and email a new invitation")
     def reset_authenticator(self, request, queryset):
@@ -114,6 +122,12 @@ class CouncilAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.council_save(council=obj)
+
+    def delete_model(self, request, obj):
+        services.councils_delete(councils=Council.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.councils_delete(councils=queryset)
 
     @admin.display(description="Approved members", ordering="approved_count")
     def approved_members(self, council):

@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import models, transaction
 from django.db.models import ProtectedError, Q
 
+from network_portal import caching
 from network_portal.outbox import emails_about
 from network_portal.privacy import (  # noqa: F401 - the registry's names, for callers of this module
     SELF,
@@ -344,6 +345,8 @@ def _delete_users(users) -> int:
                 # re-approved since the query above is left alone.
                 user = users.select_for_update().filter(pk=user_id).first()
                 if user is not None:
+                    # Meeting pages may name them as an action's owner.
+                    caching.bump(caching.MEETING_LIST, caching.MEETING_PAGE)
                     user.delete()
                     deleted += 1
         except ProtectedError:

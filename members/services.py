@@ -110,6 +110,8 @@ def member_email_verified(*, user: User, email: str) -> Member | None:
     """After allauth confirms an address: approve at once when it is on the
     chosen council's domain, otherwise tell staff that someone is waiting."""
     with transaction.atomic():
+        # The address may be new, and names an action's owner who gave no name.
+        caching.bump(caching.MEETING_PAGE)
         member = (
             Member.objects.select_for_update(of=("self",)).filter(user=user).select_related("council", "user").first()
         )
@@ -217,6 +219,7 @@ def member_profile_update(
     with transaction.atomic():
         caching.invalidate(caching.TESTIMONIALS)  # they show the author's name
         directory_changed()  # and so does the directory
+        caching.bump(caching.MEETING_PAGE)  # and meeting pages the names of actions' owners
         User.objects.filter(pk=member.user_id).update(first_name=first_name.strip(), last_name=last_name.strip())
         member.ward = ward.strip() if member.role == Member.Role.COUNCILLOR else ""
         member.job_title = job_title.strip() if member.role != Member.Role.COUNCILLOR else ""
@@ -251,13 +254,32 @@ def topic_save(*, topic: Topic) -> Topic:
 
 
 def council_save(*, council: Council) -> Council:
-    """Save a council edited by staff; its name shows in filter forms and session lists."""
+    """Save a council edited by staff; its name shows in filter forms, session lists and meeting actions."""
     with transaction.atomic():
         caching.bump(caching.FILTER_CHOICES)
         council.save()
     # Seat counts feed the cached coverage figures.
     caching.invalidate(caching.COVERAGE)
     return council
+
+
+def users_delete(*, users) -> int:
+    """Staff delete logins (a queryset) in admin. Their meeting registrations go with them,
+    changing seat counts, and the meeting actions they owned lose their owner."""
+    with transaction.atomic():
+        caching.bump(caching.MEETING_LIST, caching.MEETING_PAGE)
+        deleted, _ = users.delete()
+    return deleted
+
+
+def councils_delete(*, councils) -> int:
+    """Staff delete councils (a queryset) that nothing protected names: they leave
+    the filter forms and lists, and meeting actions lose their council."""
+    with transaction.atomic():
+        caching.bump(caching.FILTER_CHOICES)
+        deleted, _ = councils.delete()
+    caching.invalidate(caching.COVERAGE)
+    return deleted
 
 
 def member_erase(*, user: User) -> dict[str, int]:
@@ -468,7 +490,7 @@ def applications_unreviewed_delete(*, created_before: datetime, reminded_before:
                 dedupe_key=f"member-application-closed:member:{member.pk}",
                 context={"member": member, "reason": "You applied to join the Mentally Healthier Councils Network."},
             )
-            member.user.delete()
+            users_delete(users=User.objects.filter(pk=member.user_id))
             deleted += 1
     return deleted
 

@@ -46,6 +46,9 @@ MY_MEETINGS = "fragments:my-meetings"  # registrations, their meetings, calendar
 MY_RESOURCES = "fragments:my-resources"  # downloads, case studies, partner updates, resources
 # The members' directory: who is listed, their names, roles, councils, appointments, interests.
 DIRECTORY = "fragments:directory"
+# A meeting's page also shows its papers and the actions tracker, with the names of the
+# actions' owners (MEETING_LIST covers the meeting and its registrations, FILTER_CHOICES councils).
+MEETING_PAGE = "fragments:meeting-page"
 
 
 def key_for(base: str, *parts: object) -> str:
@@ -58,6 +61,18 @@ def cached(key: str, build: Callable[[], T]) -> T:
         value = build()
         cache.set(key, value, settings.FIGURES_CACHE_SECONDS)
     return value
+
+
+def kept(builds: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """cached() for values whose keys carry fragment versions, read in one round trip:
+    kept as long as a fragment, so not at all in embedded mode, where another worker's
+    bump would not reach them. A build that returns None is not kept."""
+    if not fragment_seconds():
+        return {key: build() for key, build in builds.items()}
+    found = cache.get_many(list(builds))
+    fresh = {key: build() for key, build in builds.items() if key not in found}
+    cache.set_many({key: value for key, value in fresh.items() if value is not None}, fragment_seconds())
+    return found | fresh
 
 
 def invalidate(*bases: str) -> None:
