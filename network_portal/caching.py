@@ -111,17 +111,20 @@ def versions(*names: str) -> str:
     return _stamp(cache.get_many(names), names)
 
 
-def versioned(key: str, names: Sequence[str], build: Callable[[], T]) -> T:
+def versioned(
+    key: str, names: Sequence[str], build: Callable[[], T], *, current: Callable[[T], bool] = lambda value: True
+) -> T:
     """A fragment kept under key with the versions of names it was built at, read in the
     same round trip as those versions (a key carrying the versions takes two) and built
-    afresh once any of them has been bumped."""
+    afresh once any of them has been bumped, or once current(value) says the clock has
+    moved past it."""
     seconds = fragment_seconds()
     if not seconds:
         return build()
     found = cache.get_many([*names, key])
     stamp = _stamp(found, names)
     kept = found.get(key)
-    if kept is not None and kept[0] == stamp:
+    if kept is not None and kept[0] == stamp and current(kept[1]):
         return kept[1]
     value = build()
     cache.set(key, (stamp, value), seconds)

@@ -1,15 +1,14 @@
 """A member's own section of a page (My account's "My training", say), rendered once and
 kept until a write or the clock changes what it shows.
 
-The key carries the versions that the writes bump and the member's id; the kept copy
-carries the moment its content changes by the clock alone (a session starting), after
-which it is rendered afresh. Forms in the section get this request's CSRF token: the
+The key carries the member's id; the copy is kept with the versions that the writes
+bump (read in the same round trip) and the moment its content changes by the clock
+alone (a session starting), after which it is rendered afresh. Forms in the section get this request's CSRF token: the
 copy is rendered with a placeholder in its place, so no token is ever kept."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from django.core.cache import cache
 from django.template.defaulttags import CsrfTokenNode
 from django.template.loader import get_template
 from django.utils import timezone
@@ -23,17 +22,16 @@ _CSRF_INPUT = f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_PLA
 Build = Callable[[], tuple[dict, datetime | None]]
 
 
-def render_kept(context, key: str, template_name: str, build: Build) -> SafeString:
-    """build() returns the template's context and the moment it changes by the clock (or None)."""
-    seconds = caching.fragment_seconds()
-    kept = cache.get(key) if seconds else None
-    if kept is None or kept[1] <= timezone.now():
+def render_kept(context, key: str, names: Sequence[str], template_name: str, build: Build) -> SafeString:
+    """The section kept under key while the versions of names stand; build() returns the
+    template's context and the moment it changes by the clock (or None)."""
+
+    def render() -> tuple[str, datetime]:
         values, changes_at = build()
         html = get_template(template_name).render({**values, "csrf_token": CSRF_PLACEHOLDER})
-        kept = (html, changes_at or caching.NEVER)
-        if seconds:
-            cache.set(key, kept, seconds)
-    html = kept[0]
+        return html, changes_at or caching.NEVER
+
+    html, _ = caching.versioned(key, names, render, current=lambda kept: kept[1] > timezone.now())
     if _CSRF_INPUT in html:
         html = html.replace(_CSRF_INPUT, CsrfTokenNode().render(context))
     return mark_safe(html)  # noqa: S308 - rendered by an autoescaping template

@@ -27,8 +27,10 @@ def my_meetings(context):
     Kept per member until a write to registrations, meetings or calendar feeds bumps
     MY_MEETINGS, or one of the meetings ends."""
     user = context["request"].user
-    key = caching.key_for("account:my-meetings", caching.version(caching.MY_MEETINGS), user.pk)
-    return fragments.render_kept(context, key, "meetings/_my_meetings.html", lambda: my_meetings_lists(user))
+    key = caching.key_for("account:my-meetings", user.pk)
+    return fragments.render_kept(
+        context, key, [caching.MY_MEETINGS], "meetings/_my_meetings.html", lambda: my_meetings_lists(user)
+    )
 
 
 def my_meetings_lists(user) -> tuple[dict, datetime | None]:

@@ -31,12 +31,14 @@ def my_resources(context):
     member = getattr(user, "member", None)
     can_share = bool(context.get("can_use_member_pages"))
     is_partner = member is not None and member.role == Member.Role.PARTNER
-    key = caching.key_for(
-        "account:my-resources", caching.version(caching.MY_RESOURCES), user.pk, int(can_share), int(is_partner)
-    )
+    key = caching.key_for("account:my-resources", user.pk, int(can_share), int(is_partner))
     lists = {"can_use_member_pages": can_share, "is_partner": is_partner}
     return fragments.render_kept(
-        context, key, "resources/_my_resources.html", lambda: ({**lists, **my_resources_lists(user)}, None)
+        context,
+        key,
+        [caching.MY_RESOURCES],
+        "resources/_my_resources.html",
+        lambda: ({**lists, **my_resources_lists(user)}, None),
     )
 
 

@@ -34,8 +34,10 @@ def my_training(context, user):
     """The member's bookings with what they can do next: cancel, give feedback, answer a follow-up.
     Kept per member until a write to bookings, sessions, courses, feedback or follow-ups
     bumps MY_TRAINING, or a session starts or a follow-up opens."""
-    key = caching.key_for("account:my-training", caching.version(caching.MY_TRAINING), user.pk)
-    return fragments.render_kept(context, key, "training/_my_training.html", lambda: my_training_lists(user))
+    key = caching.key_for("account:my-training", user.pk)
+    return fragments.render_kept(
+        context, key, [caching.MY_TRAINING], "training/_my_training.html", lambda: my_training_lists(user)
+    )
 
 
 def my_training_lists(user) -> tuple[dict, datetime | None]:
