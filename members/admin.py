@@ -8,13 +8,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from network_portal import audit, caching, invitations, privileges
 from network_portal.csv_export import csv_response
 from network_portal.markdown import render_markdown
 
-from . import services
+from . import admin_list, services
 from .forms import MessageForm, RejectForm
 from .models import (
     Appointment,
@@ -114,6 +113,12 @@ class CouncilAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.council_save(council=obj)
+
+    def delete_model(self, request, obj):
+        services.council_delete(councils=[obj])
+
+    def delete_queryset(self, request, queryset):
+        services.council_delete(councils=list(queryset))
 
     @admin.display(description="Approved members", ordering="approved_count")
     def approved_members(self, council):
@@ -270,13 +275,7 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
 
     def action_checkbox(self, member):
         """The same markup as ModelAdmin.action_checkbox, without a widget template per row."""
-        label = format_html("Select this object for an action - {}", str(member))
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            ACTION_CHECKBOX_NAME,
-            member.pk,
-            label,
-        )
+        return admin_list.checkbox(member)
 
     @admin.display(description="Name", ordering="user__last_name")
     def name(self, member):

@@ -246,6 +246,17 @@ def council_save(*, council: Council) -> Council:
     return council
 
 
+def council_delete(*, councils) -> int:
+    """Delete councils that no member or appointment names (those are protected);
+    their names leave the filter forms and the coverage figures."""
+    with transaction.atomic():
+        caching.bump(caching.FILTER_CHOICES)
+        for council in councils:
+            council.delete()
+    caching.invalidate(caching.COVERAGE)
+    return len(councils)
+
+
 def member_erase(*, user: User) -> dict[str, int]:
     """Delete my account: anonymise every registered personal field, end every
     session and deactivate the login. Rows stay, so counts and anonymous

@@ -1,0 +1,224 @@
+"""The member changelist's costly parts, done once per page instead of once per cell.
+
+Django's `result_list` looks each of the 450 cells up, formats and escapes it on its
+own, and reverses a URL per row; its date hierarchy reads every member to find the
+years that have any; its filter sidebar builds some sixty links on each request.
+Here the rows are written out in Python with the same markup, the years are found
+by index probes, and the sidebar is cached on the version its council list carries.
+`tests/members/test_admin_list.py` holds the markup to Django's own, cell for cell.
+"""
+
+import datetime
+import hashlib
+from itertools import pairwise
+
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.templatetags.admin_list import date_hierarchy as stock_date_hierarchy
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.core.cache import cache
+from django.db import connections
+from django.db.models import Exists, Max, Min
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import dateformat, formats, timezone
+from django.utils.html import conditional_escape, escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from network_portal import caching
+
+from .models import Member
+
+# The columns `result_rows` writes out, in list_display order after the checkbox.
+COLUMNS = ["name", "email", "role", "council", "status", "appointment", "joined", "last_login"]
+FILTERS_KEY = "fragments:admin-member-filters"
+
+
+def checkbox(member) -> SafeString:
+    """The row's action checkbox, labelled with the member's name (ModelAdmin's own markup)."""
+    return mark_safe(  # noqa: S308 - the one interpolated text is escaped  # nosec B308, B703
+        f'<input type="checkbox" name="{ACTION_CHECKBOX_NAME}" value="{member.pk}" class="action-select" '
+        f'aria-label="Select this object for an action - {escape(member)}">'
+    )
+
+
+def result_rows(cl) -> SafeString | None:
+    """The table body, or None when the page is not the plain list these rows are written for
+    (an editable list, a popup, other columns), so Django's own rendering takes over."""
+    if cl.formset or cl.is_popup or list(cl.list_display) != ["action_checkbox", *COLUMNS]:
+        return None
+    if list(cl.list_display_links) != ["name"]:
+        return None
+    admin = cl.model_admin
+    empty = conditional_escape(admin.get_empty_value_display())
+    roles, statuses = _labels("role"), _labels("status")
+    head, tail = _change_url_parts(cl)
+    when = _DateTimes()
+    rows = [
+        "\n\n<tr>"
+        f'<td class="action-checkbox">{checkbox(member)}</td>'
+        f'<th class="field-name"><a href="{head}{member.pk}{tail}">{escape(admin.name(member))}</a></th>'
+        f'<td class="field-email">{escape(admin.email(member))}</td>'
+        f'<td class="field-role">{roles.get(member.role, empty)}</td>'
+        f"{_council_cell(member, empty)}"
+        f'<td class="field-status">{statuses.get(member.status, empty)}</td>'
+        f'<td class="field-appointment">{escape(admin.appointment(member))}</td>'
+        f"{_when_cell('joined', admin.joined(member), empty, when)}"
+        f"{_when_cell('last_login', admin.last_login(member), empty, when)}"
+        "</tr>\n"
+        for member in cl.result_list
+    ]
+    return mark_safe("".join(rows))  # noqa: S308 - every text and URL is escaped above  # nosec B308, B703
+
+
+def _labels(field_name: str) -> dict[str, str]:
+    return {value: escape(label) for value, label in Member._meta.get_field(field_name).flatchoices}
+
+
+def _change_url_parts(cl) -> tuple[str, str]:
+    """The change link around the pk, with the list's filters kept: reversed once a page."""
+    url = reverse(
+        f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change",
+        args=["PK"],
+        current_app=cl.model_admin.admin_site.name,
+    )
+    url = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, url)
+    head, tail = url.split("PK", 1)
+    return escape(head), escape(tail)
+
+
+def _council_cell(member, empty: str) -> str:
+    council = member.council
+    return f'<td class="field-council nowrap">{empty if council is None else escape(council)}</td>'
+
+
+def _when_cell(name: str, value: datetime.datetime | None, empty: str, when) -> str:
+    if value is None:
+        return f'<td class="field-{name}">{empty}</td>'
+    return f'<td class="field-{name} nowrap">{escape(when(value))}</td>'
+
+
+class _DateTimes:
+    """What display_for_value shows for a datetime (local time, DATETIME_FORMAT), with the
+    zone and the format looked up once a page rather than once a cell."""
+
+    def __init__(self):
+        self.zone = timezone.get_current_timezone()
+        self.format = formats.get_format("DATETIME_FORMAT")
+
+    def __call__(self, value: datetime.datetime) -> str:
+        return dateformat.format(timezone.localtime(value, self.zone), self.format)
+
+
+def date_hierarchy(cl) -> dict | None:
+    """Django's date hierarchy context, with the years, months or days that hold members found
+    by one query of EXISTS probes (an index range scan each) rather than a DISTINCT over every
+    member's date. A single day needs no query, so Django's own code serves it."""
+    field_name = cl.date_hierarchy
+    names = [f"{field_name}__{part}" for part in ("year", "month", "day")]
+    year, month, day = (cl.params.get(name) for name in names)
+    if "__" in field_name or day:
+        return stock_date_hierarchy(cl)
+    if not (year or month):
+        span = cl.queryset.aggregate(first=Min(field_name), last=Max(field_name))
+        if not (span["first"] and span["last"]):
+            return {"show": True, "back": None, "choices": []}  # no members, no dates
+        first, last = timezone.localtime(span["first"]), timezone.localtime(span["last"])
+        if first.year != last.year:
+            return _years(cl, names, first.year, last.year)
+        # All in one year (or month): start a level down, as Django does.
+        year, month = first.year, (first.month if first.month == last.month else None)
+    if month:
+        return _days(cl, names, int(year), int(month))
+    return _months(cl, names, int(year))
+
+
+def _link(cl, names, *values) -> str:
+    return cl.get_query_string(dict(zip(names, values, strict=False)), [f"{cl.date_hierarchy}__"])
+
+
+def _years(cl, names, first: int, last: int) -> dict:
+    years = _held(cl.queryset, cl.date_hierarchy, [_start(y) for y in range(first, last + 2)])
+    choices = [{"link": _link(cl, names, str(y.year)), "title": str(y.year)} for y in years]
+    return {"show": True, "back": None, "choices": choices}
+
+
+def _months(cl, names, year: int) -> dict:
+    months = _held(cl.queryset, cl.date_hierarchy, [_start(year, m) for m in range(1, 13)] + [_start(year + 1)])
+    choices = [
+        {"link": _link(cl, names, year, m.month), "title": capfirst(formats.date_format(m, "YEAR_MONTH_FORMAT"))}
+        for m in months
+    ]
+    return {"show": True, "back": {"link": _link(cl, names), "title": _("All dates")}, "choices": choices}
+
+
+def _days(cl, names, year: int, month: int) -> dict:
+    bounds = [_start(year, month, d) for d in range(1, 32)] + [_start(year + month // 12, month % 12 + 1)]
+    days = _held(cl.queryset, cl.date_hierarchy, bounds)
+    choices = [
+        {"link": _link(cl, names, year, month, d.day), "title": capfirst(formats.date_format(d, "MONTH_DAY_FORMAT"))}
+        for d in days
+    ]
+    return {"show": True, "back": {"link": _link(cl, names, year), "title": str(year)}, "choices": choices}
+
+
+def _start(year: int, month: int = 1, day: int = 1) -> datetime.datetime | None:
+    """Midnight local time starting that day, or None for a day the month has not (31 April)."""
+    try:
+        return timezone.make_aware(datetime.datetime(year, month, day))
+    except ValueError:
+        return None
+
+
+def _held(queryset, field_name: str, bounds: list) -> list[datetime.datetime]:
+    """The starts of the periods [bounds[i], bounds[i + 1]) in which the queryset has a row, from one
+    query: SELECT EXISTS(<the queryset in period 1>), EXISTS(<... period 2>), ... Each EXISTS is an
+    index range scan. The queryset is compiled once, for the first period, and only the two bound
+    parameters change from one period to the next: building each EXISTS through the ORM instead
+    clones and relabels the whole queryset, annotations and all, once per period."""
+    periods = list(pairwise(bound for bound in bounds if bound is not None))
+    connection = connections[queryset.db]
+    adapt = connection.ops.adapt_datetimefield_value
+    first_start, first_end = periods[0]
+    probe = queryset.order_by().filter(**{f"{field_name}__gte": first_start, f"{field_name}__lt": first_end})
+    sql, params = probe.values("pk")[:1].query.get_compiler(connection=connection).as_sql()
+    if list(params[-2:]) != [adapt(first_start), adapt(first_end)]:
+        return _held_by_orm(queryset, field_name, periods)  # the bounds are not where expected
+    params = [value for start, end in periods for value in [*params[:-2], adapt(start), adapt(end)]]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join([f"EXISTS({sql})"] * len(periods)), params)
+        held = cursor.fetchone()
+    return [start for (start, _end), found in zip(periods, held, strict=True) if found]
+
+
+def _held_by_orm(queryset, field_name: str, periods: list) -> list[datetime.datetime]:
+    probes = {
+        f"p{i}": Exists(queryset.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}))
+        for i, (start, end) in enumerate(periods)
+    }
+    found = queryset.model._base_manager.using(queryset.db).order_by().annotate(**probes).values(*probes)[:1]
+    held = next(iter(found), {})
+    return [start for i, (start, _end) in enumerate(periods) if held.get(f"p{i}")]
+
+
+def filter_sidebar(cl) -> str:
+    """The filter sidebar. It shows the query string's choices and the councils, so it is kept
+    on the query string and the FILTER_CHOICES version that council saves bump; with facet
+    counts asked for, it shows live figures and is rendered afresh."""
+    if not cl.has_filters:
+        return ""
+
+    def render():
+        return render_to_string("members/admin/member_change_list_filters.html", {"cl": cl})
+
+    if cl.add_facets or not caching.fragment_seconds():
+        return render()
+    query = hashlib.sha256(cl.get_query_string().encode()).hexdigest()[:32]
+    key = caching.key_for(FILTERS_KEY, caching.version(caching.FILTER_CHOICES), get_language(), query)
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, caching.fragment_seconds())
+    return html  # a SafeString, in the cache as out of it
