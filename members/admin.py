@@ -167,6 +167,14 @@ class ChampionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CouncilFilter(admin.RelatedFieldListFilter):
+    """Django's council filter, its choices kept with the cached filter sidebar: no query."""
+
+    def field_choices(self, field, request, model_admin):
+        build = super().field_choices
+        return admin_list.council_choices(request, lambda: build(field, request, model_admin))
+
+
 class EmailVerifiedFilter(admin.SimpleListFilter):
     title = "email verified"
     parameter_name = "verified"
@@ -227,7 +235,7 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
         EmailVerifiedFilter,
         "role",
         ChampionFilter,
-        "council",
+        ("council", CouncilFilter),
         "consent_directory",
         "consent_digest",
         "consent_research",

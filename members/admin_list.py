@@ -15,6 +15,7 @@ from itertools import pairwise
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags.admin_list import date_hierarchy as stock_date_hierarchy
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Exists, Max, Min
@@ -22,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
 from django.utils.html import conditional_escape, escape
+from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import get_language
@@ -34,6 +36,11 @@ from .models import Member
 # The columns `result_rows` writes out, in list_display order after the checkbox.
 COLUMNS = ["name", "email", "role", "council", "status", "appointment", "joined", "last_login"]
 FILTERS_KEY = "fragments:admin-member-filters"
+COUNCILS_KEY = "fragments:admin-member-filter-councils"
+# The date hierarchy's year probes: the years before this one that are looked at in one query.
+YEARS_PROBED = 10
+EARLIEST = datetime.datetime.min.replace(tzinfo=datetime.UTC) + datetime.timedelta(days=1)
+LATEST = datetime.datetime.max.replace(tzinfo=datetime.UTC) - datetime.timedelta(days=1)
 
 
 def checkbox(member) -> SafeString:
@@ -121,37 +128,48 @@ def date_hierarchy(cl) -> dict | None:
     year, month, day = (cl.params.get(name) for name in names)
     if "__" in field_name or day:
         return stock_date_hierarchy(cl)
-    if not (year or month):
-        span = cl.queryset.aggregate(first=Min(field_name), last=Max(field_name))
-        if not (span["first"] and span["last"]):
-            return {"show": True, "back": None, "choices": []}  # no members, no dates
-        first, last = timezone.localtime(span["first"]), timezone.localtime(span["last"])
-        if first.year != last.year:
-            return _years(cl, names, first.year, last.year)
-        # All in one year (or month): start a level down, as Django does.
-        year, month = first.year, (first.month if first.month == last.month else None)
-    if month:
-        return _days(cl, names, int(year), int(month))
-    return _months(cl, names, int(year))
+    if year:
+        return _days(cl, names, int(year), int(month)) if month else _months(cl, names, int(year))
+    years = _years_held(cl)
+    if len(years) != 1 or month:  # a month without a year is a plain filter: Django lists the years
+        choices = [{"link": _link(cl, names, str(y)), "title": str(y)} for y in years]
+        return {"show": True, "back": None, "choices": choices}
+    # Every member joined in one year: start a level down, as Django does.
+    months = _held(cl.queryset, field_name, _month_bounds(years[0]))
+    if len(months) == 1:
+        return _days(cl, names, years[0], months[0].month)
+    return _months(cl, names, years[0], months)
+
+
+def _years_held(cl) -> list[int]:
+    """The years in which the list has members. The probes cover the last YEARS_PROBED years and
+    the next; should anyone have joined outside them, the span is read first, as Django does."""
+    this_year = timezone.localdate().year
+    probed = range(this_year - YEARS_PROBED, this_year + 2)
+    bounds = [EARLIEST, *(_start(y) for y in probed), _start(probed.stop), LATEST]
+    held = _held(cl.queryset, cl.date_hierarchy, bounds)
+    if held and (held[0] == EARLIEST or held[-1] == bounds[-2]):
+        span = cl.queryset.aggregate(first=Min(cl.date_hierarchy), last=Max(cl.date_hierarchy))
+        first, last = timezone.localtime(span["first"]).year, timezone.localtime(span["last"]).year
+        held = _held(cl.queryset, cl.date_hierarchy, [_start(y) for y in range(first, last + 2)])
+    return [timezone.localtime(start).year for start in held]
 
 
 def _link(cl, names, *values) -> str:
     return cl.get_query_string(dict(zip(names, values, strict=False)), [f"{cl.date_hierarchy}__"])
 
 
-def _years(cl, names, first: int, last: int) -> dict:
-    years = _held(cl.queryset, cl.date_hierarchy, [_start(y) for y in range(first, last + 2)])
-    choices = [{"link": _link(cl, names, str(y.year)), "title": str(y.year)} for y in years]
-    return {"show": True, "back": None, "choices": choices}
-
-
-def _months(cl, names, year: int) -> dict:
-    months = _held(cl.queryset, cl.date_hierarchy, [_start(year, m) for m in range(1, 13)] + [_start(year + 1)])
+def _months(cl, names, year: int, months=None) -> dict:
+    months = months if months is not None else _held(cl.queryset, cl.date_hierarchy, _month_bounds(year))
     choices = [
         {"link": _link(cl, names, year, m.month), "title": capfirst(formats.date_format(m, "YEAR_MONTH_FORMAT"))}
         for m in months
     ]
     return {"show": True, "back": {"link": _link(cl, names), "title": _("All dates")}, "choices": choices}
+
+
+def _month_bounds(year: int) -> list:
+    return [_start(year, m) for m in range(1, 13)] + [_start(year + 1)]
 
 
 def _days(cl, names, year: int, month: int) -> dict:
@@ -203,22 +221,56 @@ def _held_by_orm(queryset, field_name: str, periods: list) -> list[datetime.date
     return [start for i, (start, _end) in enumerate(periods) if held.get(f"p{i}")]
 
 
-def filter_sidebar(cl) -> str:
-    """The filter sidebar. It shows the query string's choices and the councils, so it is kept
-    on the query string and the FILTER_CHOICES version that council saves bump; with facet
-    counts asked for, it shows live figures and is rendered afresh."""
+def filter_sidebar(cl, request) -> str:
+    """The filter sidebar. It shows the query string's choices and the councils, so a copy is
+    kept for each query string and used while the FILTER_CHOICES version that council saves bump
+    is the one it was rendered at. With facet counts asked for, it shows live figures: rendered
+    afresh."""
     if not cl.has_filters:
         return ""
 
     def render():
         return render_to_string("members/admin/member_change_list_filters.html", {"cl": cl})
 
-    if cl.add_facets or not caching.fragment_seconds():
+    if cl.add_facets:
         return render()
-    query = hashlib.sha256(cl.get_query_string().encode()).hexdigest()[:32]
-    key = caching.key_for(FILTERS_KEY, caching.version(caching.FILTER_CHOICES), get_language(), query)
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, caching.fragment_seconds())
-    return html  # a SafeString, in the cache as out of it
+    return _kept(request, _sidebar_key(request), render)  # a SafeString, in the cache as out of it
+
+
+def council_choices(request, build) -> list:
+    """The council filter's (pk, name) choices, fetched with the sidebar: no query of their own."""
+    return _kept(request, COUNCILS_KEY, build)
+
+
+def _sidebar_key(request) -> str:
+    """The sidebar's key: the query string less the page number, which is all ChangeList builds
+    the filter links from (its filter_params), and the language."""
+    params = {name: values for name, values in request.GET.lists() if name not in (PAGE_VAR, ERROR_FLAG)}
+    query = urlencode(sorted(params.items()), doseq=True)
+    return caching.key_for(FILTERS_KEY, get_language(), hashlib.sha256(query.encode()).hexdigest()[:32])
+
+
+def _kept(request, key: str, build):
+    """The copy kept under key if it was built at the current FILTER_CHOICES version, else build
+    and keep it. Copies carry their version in the value, not the key, so that one round trip
+    fetches the version with the council choices and the sidebar (see _copies)."""
+    if not caching.fragment_seconds():
+        return build()
+    copies = _copies(request)
+    version = copies[caching.FILTER_CHOICES]
+    kept = copies.get(key)
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    value = build()
+    cache.set(key, (version, value), caching.fragment_seconds())
+    return value
+
+
+def _copies(request) -> dict:
+    copies = getattr(request, "_member_filter_copies", None)
+    if copies is None:
+        copies = cache.get_many([caching.FILTER_CHOICES, COUNCILS_KEY, _sidebar_key(request)])
+        if caching.FILTER_CHOICES not in copies:
+            copies[caching.FILTER_CHOICES] = caching.version(caching.FILTER_CHOICES)
+        request._member_filter_copies = copies
+    return copies

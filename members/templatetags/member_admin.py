@@ -30,6 +30,6 @@ def member_date_hierarchy(cl):
     return admin_list.date_hierarchy(cl)
 
 
-@register.simple_tag
-def member_filter_sidebar(cl):
-    return admin_list.filter_sidebar(cl)
+@register.simple_tag(takes_context=True)
+def member_filter_sidebar(context, cl):
+    return admin_list.filter_sidebar(cl, context["request"])

@@ -65,6 +65,8 @@ QUERIES = [
     {"created_at__year": "2024", "created_at__month": "3"},
     {"created_at__year": "2024", "created_at__month": "3", "created_at__day": "5"},
     {"created_at__year": "2024", "role__exact": "councillor", "_facets": "True"},
+    {"created_at__month": "3"},
+    {"created_at__day": "5"},
 ]
 
 
@@ -106,6 +108,31 @@ def test_the_date_hierarchy_starts_at_the_months_when_every_member_joined_in_one
     ours, stock = admin_list.date_hierarchy(cl), stock_date_hierarchy(cl)
 
     assert [str(c["title"]) for c in ours["choices"]] == ["February 2025", "July 2025"]
+    assert [c["link"] for c in ours["choices"]] == [c["link"] for c in stock["choices"]]
+
+
+def test_the_date_hierarchy_starts_at_the_days_when_every_member_joined_in_one_month(admin_client_, camden):
+    for day in (3, 3, 9):
+        member_at(camden, created_at=timezone.make_aware(datetime(2025, 2, day)))
+    cl = admin_client_.get(reverse(CHANGELIST)).context["cl"]
+
+    ours, stock = admin_list.date_hierarchy(cl), stock_date_hierarchy(cl)
+
+    assert [str(c["title"]) for c in ours["choices"]] == ["3 February", "9 February"]
+    assert [c["link"] for c in ours["choices"]] == [c["link"] for c in stock["choices"]]
+    assert ours["back"]["link"] == stock["back"]["link"]
+
+
+def test_the_date_hierarchy_finds_members_who_joined_long_before_the_years_it_probes_first(admin_client_, camden):
+    long_ago = timezone.localdate().year - admin_list.YEARS_PROBED - 5
+    member_at(camden, created_at=timezone.make_aware(datetime(long_ago, 6, 1)))
+    member_at(camden, created_at=timezone.make_aware(datetime(long_ago + 2, 6, 1)))
+    member_at(camden)
+    cl = admin_client_.get(reverse(CHANGELIST)).context["cl"]
+
+    ours, stock = admin_list.date_hierarchy(cl), stock_date_hierarchy(cl)
+
+    assert [c["title"] for c in ours["choices"]] == [str(long_ago), str(long_ago + 2), str(timezone.localdate().year)]
     assert [c["link"] for c in ours["choices"]] == [c["link"] for c in stock["choices"]]
 
 
