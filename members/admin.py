@@ -277,6 +277,12 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_champion_flags()
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # The page of results: only the columns the list shows. (Actions and the CSV export
+        # read the changelist's queryset itself, with every field.)
+        queryset = queryset.only(*admin_list.LOADED_FIELDS)
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+
     def get_urls(self):
         export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="members_member_export")
         return [export, *super().get_urls()]

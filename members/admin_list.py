@@ -2,9 +2,11 @@
 
 Django's `result_list` looks each of the 450 cells up, formats and escapes it on its
 own, and reverses a URL per row; its date hierarchy reads every member to find the
-years that have any; its filter sidebar builds some sixty links on each request.
-Here the rows are written out in Python with the same markup, the years are found
-by index probes, and the sidebar is cached on the version its council list carries.
+years that have any; its filter sidebar and column heads build some eighty links on
+each request. Here the rows are written out in Python with the same markup, the years
+are found by index probes, and the sidebar, the table head and the council choices are
+kept in the cache: the first two are made from the query string alone, and all three
+are used only while the FILTER_CHOICES version that council writes bump is unchanged.
 `tests/members/test_admin_list.py` holds the markup to Django's own, cell for cell.
 """
 
@@ -14,6 +16,7 @@ from itertools import pairwise
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.templatetags.admin_list import date_hierarchy as stock_date_hierarchy
+from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.core.cache import cache
@@ -35,7 +38,18 @@ from .models import Member
 
 # The columns `result_rows` writes out, in list_display order after the checkbox.
 COLUMNS = ["name", "email", "role", "council", "status", "appointment", "joined", "last_login"]
-FILTERS_KEY = "fragments:admin-member-filters"
+# The fields those columns read (MemberAdmin.get_paginator loads only these).
+LOADED_FIELDS = [
+    "role",
+    "status",
+    "created_at",
+    "user__first_name",
+    "user__last_name",
+    "user__email",
+    "user__last_login",
+    "council__name",
+]
+PARTS_KEY = "fragments:admin-member-list"
 COUNCILS_KEY = "fragments:admin-member-filter-councils"
 # The date hierarchy's year probes: the years before this one that are looked at in one query.
 YEARS_PROBED = 10
@@ -234,7 +248,7 @@ def filter_sidebar(cl, request) -> str:
 
     if cl.add_facets:
         return render()
-    return _kept(request, _sidebar_key(request), render)  # a SafeString, in the cache as out of it
+    return _kept(request, _query_key(request, "filters"), render)  # a SafeString, in the cache as out of it
 
 
 def council_choices(request, build) -> list:
@@ -242,18 +256,33 @@ def council_choices(request, build) -> list:
     return _kept(request, COUNCILS_KEY, build)
 
 
-def _sidebar_key(request) -> str:
-    """The sidebar's key: the query string less the page number, which is all ChangeList builds
-    the filter links from (its filter_params), and the language."""
+def table_head(cl, request) -> str:
+    """The results table's <thead>: the column titles and their sort links. Like the sidebar, it
+    is made from the query string alone (the sort order and the links that keep the filters)."""
+
+    def render():
+        headers = list(result_headers(cl))
+        context = {
+            "result_headers": headers,
+            "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
+        }
+        return render_to_string("members/admin/member_change_list_thead.html", context)
+
+    return _kept(request, _query_key(request, "thead"), render)
+
+
+def _query_key(request, part: str) -> str:
+    """A key for a part made from the query string less the page number, which is all ChangeList
+    builds its links from (its filter_params), and the language."""
     params = {name: values for name, values in request.GET.lists() if name not in (PAGE_VAR, ERROR_FLAG)}
     query = urlencode(sorted(params.items()), doseq=True)
-    return caching.key_for(FILTERS_KEY, get_language(), hashlib.sha256(query.encode()).hexdigest()[:32])
+    return caching.key_for(PARTS_KEY, part, get_language(), hashlib.sha256(query.encode()).hexdigest()[:32])
 
 
 def _kept(request, key: str, build):
     """The copy kept under key if it was built at the current FILTER_CHOICES version, else build
     and keep it. Copies carry their version in the value, not the key, so that one round trip
-    fetches the version with the council choices and the sidebar (see _copies)."""
+    fetches the version with every copy the page needs (see _copies)."""
     if not caching.fragment_seconds():
         return build()
     copies = _copies(request)
@@ -269,7 +298,8 @@ def _kept(request, key: str, build):
 def _copies(request) -> dict:
     copies = getattr(request, "_member_filter_copies", None)
     if copies is None:
-        copies = cache.get_many([caching.FILTER_CHOICES, COUNCILS_KEY, _sidebar_key(request)])
+        keys = [caching.FILTER_CHOICES, COUNCILS_KEY, _query_key(request, "filters"), _query_key(request, "thead")]
+        copies = cache.get_many(keys)
         if caching.FILTER_CHOICES not in copies:
             copies[caching.FILTER_CHOICES] = caching.version(caching.FILTER_CHOICES)
         request._member_filter_copies = copies

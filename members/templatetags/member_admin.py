@@ -1,7 +1,7 @@
 """Tags for the member changelist: members/admin_list.py says why each exists."""
 
 from django import template
-from django.contrib.admin.templatetags.admin_list import result_headers, result_list
+from django.contrib.admin.templatetags.admin_list import result_list
 from django.template.loader import get_template
 
 from members import admin_list
@@ -9,20 +9,14 @@ from members import admin_list
 register = template.Library()
 
 
-@register.simple_tag
-def member_result_list(cl):
-    """The results table: Django's column headers, and rows written out by admin_list.result_rows."""
+@register.simple_tag(takes_context=True)
+def member_result_list(context, cl):
+    """The results table: its head kept by admin_list.table_head, its rows from admin_list.result_rows."""
     rows = admin_list.result_rows(cl)
     if rows is None:
         return get_template("admin/change_list_results.html").render(result_list(cl))
-    headers = list(result_headers(cl))
-    context = {
-        "cl": cl,
-        "result_headers": headers,
-        "num_sorted_fields": sum(1 for header in headers if header["sortable"] and header["sorted"]),
-        "rows": rows,
-    }
-    return get_template("members/admin/member_change_list_results.html").render(context)
+    thead = admin_list.table_head(cl, context["request"]) if rows else ""
+    return get_template("members/admin/member_change_list_results.html").render({"thead": thead, "rows": rows})
 
 
 @register.inclusion_tag("admin/date_hierarchy.html")

@@ -160,6 +160,16 @@ def test_filter_sidebar_is_reused_for_the_same_query_and_marks_each_querys_choic
     assert "Clear all filters" not in admin_client_.get(reverse(CHANGELIST)).text
 
 
+def test_each_sort_order_gets_its_own_column_heads(admin_client_, camden):
+    member_at(camden)
+    by_email = admin_client_.get(reverse(CHANGELIST), {"o": "2"}).text
+    by_joined = admin_client_.get(reverse(CHANGELIST), {"o": "-7"}).text
+
+    assert 'class="sortable column-email sorted ascending"' in by_email
+    assert 'class="sortable column-joined sorted descending"' in by_joined
+    assert "column-email sorted" not in by_joined
+
+
 def test_a_council_saved_through_the_service_shows_in_the_filter_on_the_next_request(admin_client_, camden):
     member_at(camden)
     assert ">Camden</a>" in admin_client_.get(reverse(CHANGELIST)).text
