@@ -50,6 +50,7 @@ LOADED_FIELDS = [
     "council__name",
 ]
 PARTS_KEY = "fragments:admin-member-list"
+_action_fields: dict[tuple, str] = {}  # a handful of action sets: see action_fields
 COUNCILS_KEY = "fragments:admin-member-filter-councils"
 # The date hierarchy's year probes: the years before this one that are looked at in one query.
 YEARS_PROBED = 10
@@ -131,6 +132,24 @@ class _DateTimes:
 
     def __call__(self, value: datetime.datetime) -> str:
         return dateformat.format(timezone.localtime(value, self.zone), self.format)
+
+
+def action_fields(action_form) -> str:
+    """The action form's fields: the labelled action select and the hidden select-across box.
+    Unbound, they show nothing but the actions offered, so a copy is kept in this process for
+    each set (which follows the user's permissions): a deploy's new processes start afresh."""
+
+    def render():
+        return render_to_string("members/admin/member_action_fields.html", {"action_form": action_form})
+
+    if action_form.is_bound:
+        return render()
+    choices = tuple((name, str(label)) for name, label in action_form.fields["action"].choices)
+    key = (get_language(), choices)
+    html = _action_fields.get(key)
+    if html is None:
+        html = _action_fields[key] = render()
+    return html
 
 
 def date_hierarchy(cl) -> dict | None:
@@ -271,6 +290,19 @@ def table_head(cl, request) -> str:
     return _kept(request, _query_key(request, "thead"), render)
 
 
+def object_tools(context) -> str:
+    """The export link and the add link: made from the query string alone (the add link keeps
+    all of it, page number too), and the add link shown to those who may add members."""
+    request = context["request"]
+    template = context.template.engine.get_template("members/admin/member_object_tools.html")
+    return _kept(request, _tools_key(request, context.get("has_add_permission")), lambda: template.render(context))
+
+
+def _tools_key(request, can_add) -> str:
+    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32]
+    return caching.key_for(PARTS_KEY, f"tools-{int(bool(can_add))}", get_language(), query)
+
+
 def _query_key(request, part: str) -> str:
     """A key for a part made from the query string less the page number, which is all ChangeList
     builds its links from (its filter_params), and the language."""
@@ -298,7 +330,9 @@ def _kept(request, key: str, build):
 def _copies(request) -> dict:
     copies = getattr(request, "_member_filter_copies", None)
     if copies is None:
-        keys = [caching.FILTER_CHOICES, COUNCILS_KEY, _query_key(request, "filters"), _query_key(request, "thead")]
+        parts = [_query_key(request, "filters"), _query_key(request, "thead")]
+        tools = [_tools_key(request, can_add) for can_add in (False, True)]
+        keys = [caching.FILTER_CHOICES, COUNCILS_KEY, *parts, *tools]
         copies = cache.get_many(keys)
         if caching.FILTER_CHOICES not in copies:
             copies[caching.FILTER_CHOICES] = caching.version(caching.FILTER_CHOICES)

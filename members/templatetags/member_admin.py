@@ -27,3 +27,13 @@ def member_date_hierarchy(cl):
 @register.simple_tag(takes_context=True)
 def member_filter_sidebar(context, cl):
     return admin_list.filter_sidebar(cl, context["request"])
+
+
+@register.simple_tag
+def member_action_fields(action_form):
+    return admin_list.action_fields(action_form)
+
+
+@register.simple_tag(takes_context=True)
+def member_object_tools(context):
+    return admin_list.object_tools(context)

@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 import pytest
 from django.contrib.admin.templatetags.admin_list import date_hierarchy as stock_date_hierarchy
 from django.contrib.admin.templatetags.admin_list import result_list
+from django.contrib.auth.models import Permission
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
 from members import admin_list, services
 from members.models import Council, Member
+from tests.factories import UserFactory
 
 from .factories import AppointmentFactory, member_at
 
@@ -253,3 +255,33 @@ def test_facet_counts_are_counted_afresh_on_every_request(admin_client_, camden)
     member_at(camden, status=Member.Status.PENDING)
 
     assert "Waiting for approval (2)" in admin_client_.get(reverse(CHANGELIST), {"_facets": "True"}).text
+
+
+def test_the_action_select_offers_each_staff_user_their_own_actions(client, staff, camden):
+    member_at(camden)
+    editor = UserFactory(is_staff=True)
+    editor.user_permissions.set(Permission.objects.filter(codename__in=["view_member", "change_member"]))
+    client.force_login(staff)
+    assert 'value="delete_selected"' in client.get(reverse(CHANGELIST)).text
+
+    client.force_login(editor)
+    html = client.get(reverse(CHANGELIST)).text
+
+    assert 'value="delete_selected"' not in html
+    assert 'value="approve"' in html
+
+
+def test_the_object_tools_keep_each_querys_filters_and_follow_the_add_permission(client, staff, camden):
+    member_at(camden)
+    editor = UserFactory(is_staff=True)
+    editor.user_permissions.set(Permission.objects.filter(codename__in=["view_member", "change_member"]))
+    client.force_login(staff)
+    pending = client.get(reverse(CHANGELIST), {"status__exact": "pending"}).text
+    page_one = client.get(reverse(CHANGELIST), {"status__exact": "approved", "p": "1"}).text
+
+    assert "export.csv?status__exact=pending" in pending
+    assert "/admin/members/member/add/?_changelist_filters=status__exact%3Dpending" in pending
+    assert "/admin/members/member/add/?_changelist_filters=status__exact%3Dapproved%26p%3D1" in page_one
+
+    client.force_login(editor)
+    assert "/admin/members/member/add/" not in client.get(reverse(CHANGELIST), {"status__exact": "pending"}).text
