@@ -37,8 +37,3 @@ def permissions_key(user) -> object:
     if user.is_superuser:
         return "superuser"
     return frozenset(user.get_all_permissions())
-
-
-def forget() -> None:
-    """For tests that change what the registry shows."""
-    _copies.clear()
