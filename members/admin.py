@@ -8,13 +8,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from network_portal import audit, caching, invitations, privileges
 from network_portal.csv_export import csv_response
 from network_portal.markdown import render_markdown
 
-from . import services
+from . import admin_list, services
 from .forms import MessageForm, RejectForm
 from .models import (
     Appointment,
@@ -176,6 +175,14 @@ class ChampionFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CouncilFilter(admin.RelatedFieldListFilter):
+    """Django's council filter, its choices kept with the cached filter sidebar: no query."""
+
+    def field_choices(self, field, request, model_admin):
+        build = super().field_choices
+        return admin_list.council_choices(request, lambda: build(field, request, model_admin))
+
+
 class EmailVerifiedFilter(admin.SimpleListFilter):
     title = "email verified"
     parameter_name = "verified"
@@ -236,7 +243,7 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
         EmailVerifiedFilter,
         "role",
         ChampionFilter,
-        "council",
+        ("council", CouncilFilter),
         "consent_directory",
         "consent_digest",
         "consent_research",
@@ -278,19 +285,19 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_champion_flags()
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # The page of results: only the columns the list shows. (Actions and the CSV export
+        # read the changelist's queryset itself, with every field.)
+        queryset = queryset.only(*admin_list.LOADED_FIELDS)
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+
     def get_urls(self):
         export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="members_member_export")
         return [export, *super().get_urls()]
 
     def action_checkbox(self, member):
         """The same markup as ModelAdmin.action_checkbox, without a widget template per row."""
-        label = format_html("Select this object for an action - {}", str(member))
-        return format_html(
-            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
-            ACTION_CHECKBOX_NAME,
-            member.pk,
-            label,
-        )
+        return admin_list.checkbox(member)
 
     @admin.display(description="Name", ordering="user__last_name")
     def name(self, member):

@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils.functional import SimpleLazyObject
 
 from . import admin_counts
 
@@ -14,6 +15,12 @@ class PortalAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         # Staff sign in through allauth, so its rate limits and the MFA step apply.
         return secure_admin_login(super().login)(request, extra_context)
+
+    def get_app_list(self, request, app_label=None):
+        """Built when first read. Every admin page's context carries the app list for the
+        navigation sidebar, whose cached copy (network_portal.admin_nav) usually serves instead."""
+        build = super().get_app_list
+        return SimpleLazyObject(lambda: build(request, app_label))
 
     def index(self, request, extra_context=None):
         context = {"attention": admin_counts.current(), **(extra_context or {})}

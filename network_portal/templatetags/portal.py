@@ -1,5 +1,6 @@
 from django import template
 
+from network_portal import admin_nav
 from network_portal.markdown import render_markdown
 from network_portal.mfa_views import continue_url
 
@@ -32,3 +33,9 @@ def error_summary(form):
 def _field_anchor(field) -> str:
     # Radio and checkbox lists have no single labelled input: point at the first choice.
     return field.id_for_label or f"{field.auto_id}_0"
+
+
+@register.simple_tag(takes_context=True)
+def admin_nav_sidebar(context):
+    """The admin's navigation sidebar, from network_portal.admin_nav's copies."""
+    return admin_nav.nav_sidebar(context)
