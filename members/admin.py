@@ -260,6 +260,7 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
     # page, no second COUNT(*) of the whole table, and a checkbox written out rather than
     # rendered through the widget templates keep every column.
     list_per_page = 50
+    paginator = admin_list.KeptCountPaginator
     show_full_result_count = False
     raw_id_fields = ["user"]
     filter_horizontal = ["interests"]

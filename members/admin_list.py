@@ -21,11 +21,13 @@ from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Exists, Max, Min
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, formats, timezone
+from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, escape
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -349,3 +351,18 @@ def _copies(request) -> dict:
             copies[caching.FILTER_CHOICES] = caching.version(caching.FILTER_CHOICES)
         request._member_filter_copies = copies
     return copies
+
+
+class KeptCountPaginator(Paginator):
+    """Django's paginator, with the count of the filtered members kept on the DIRECTORY
+    version, which every write to members, their logins, email addresses, consents and
+    appointments bumps: unfiltered, the count reads the whole table (about 10 ms at
+    100,000 members). Keyed on the query's SQL and the date, since "champion" filters
+    follow appointments that start and end with the date alone."""
+
+    @cached_property
+    def count(self) -> int:
+        sql, params = self.object_list.query.sql_with_params()
+        digest = hashlib.sha256(repr((sql, params, timezone.localdate())).encode()).hexdigest()[:32]
+        key = caching.key_for("admin:member-count", digest)
+        return caching.versioned(key, [caching.DIRECTORY], lambda: Paginator.count.func(self))

@@ -63,8 +63,8 @@ def consent_set(*, member: Member, kind: str, granted: bool, wording_version: st
         raise ValueError(f"Unknown consent kind {kind!r}.")
     field = CONSENT_FIELDS[kind]
     with transaction.atomic():
-        if field == "consent_directory":
-            directory_changed()
+        # The directory lists by consent_directory; staff's member list counts by every consent.
+        directory_changed()
         Member.objects.filter(pk=member.pk).update(**{field: granted})
         ConsentRecord.objects.create(
             member=member, kind=kind, granted=granted, wording_version=wording_version, recorded_at=timezone.now()

@@ -1,5 +1,6 @@
 """allauth and model hooks. A handler only calls a service: no email or I/O here."""
 
+from allauth.account.models import EmailAddress
 from allauth.account.signals import email_confirmed
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
@@ -38,6 +39,13 @@ def _on_listed_row_written(sender, **kwargs):
 def _on_user_saved(sender, update_fields=None, **kwargs):
     if update_fields is None or not update_fields <= USER_FIELDS_NOT_LISTED:
         directory_changed()
+
+
+@receiver(post_save, sender=EmailAddress, dispatch_uid="members.directory.email_saved")
+@receiver(post_delete, sender=EmailAddress, dispatch_uid="members.directory.email_deleted")
+def _on_email_address_written(sender, **kwargs):
+    # Staff's member list filters and counts by verified email (members.admin_list).
+    directory_changed()
 
 
 @receiver(m2m_changed, sender=Member.interests.through, dispatch_uid="members.directory.interests_changed")

@@ -124,8 +124,8 @@ def anonymise(row: models.Model, field_names) -> None:
         values[field.attname] = blank_value(row, field)
     if values:
         model._base_manager.filter(pk=row.pk).update(**values)
-        # A bulk update sends no post_save: retire the My account sections that may show the row.
-        caching.bump(caching.MY_TRAINING, caching.MY_MEETINGS, caching.MY_RESOURCES)
+        # A bulk update sends no post_save: retire the My account sections and the directory.
+        caching.bump(caching.MY_TRAINING, caching.MY_MEETINGS, caching.MY_RESOURCES, caching.DIRECTORY)
         for attname, value in values.items():
             setattr(row, attname, value)
 

@@ -86,10 +86,9 @@ def course_detail(request, slug):
 
 @public_page
 def session_detail(request, pk):
-    session = caching.cached(_session_key(pk), lambda: _listed_session(pk))
+    session, booking = _session_and_booking(pk, request.user)
     if session is None:
         raise Http404("No such session.")
-    booking = _my_active_booking(request.user, session)
     context = {
         "session": session,
         "booking": booking,
@@ -100,11 +99,22 @@ def session_detail(request, pk):
     return render(request, "training/session_detail.html", context)
 
 
-def _session_key(pk) -> str:
-    """The session with its seat counts, course and council: writes to any of them
-    go through services that bump these versions."""
-    versions = caching.versions(caching.TRAINING_LIST, caching.FILTER_CHOICES)
-    return caching.key_for("training:session", versions, pk)
+def _session_and_booking(pk, user) -> tuple[Session | None, Booking | None]:
+    """The session with its seat counts, course and council, the same for every visitor,
+    and the member's active booking for it, kept per member: read in one round trip,
+    under the versions that every write to sessions, courses, councils and bookings bumps
+    (MY_TRAINING follows any booking saved, deleted or updated in bulk)."""
+    versions = caching.versions(caching.TRAINING_LIST, caching.FILTER_CHOICES, caching.MY_TRAINING)
+    session_key = caching.key_for("training:session", versions, pk)
+    builds = {session_key: lambda: _listed_session(pk)}
+    member = getattr(user, "member", None) if user.is_authenticated else None
+    if member is not None:
+        # False, not None, for "no booking": None is never kept.
+        booking_key = caching.key_for("training:my-booking", versions, pk, member.pk)
+        builds[booking_key] = lambda: _my_active_booking(user, pk) or False
+    kept = caching.kept(builds)
+    booking = kept.get(booking_key) if member is not None else None
+    return kept[session_key], booking or None
 
 
 def _listed_session(pk) -> Session | None:
@@ -158,7 +168,7 @@ def testimonial_withdraw(request, pk):
 
 def session_ics(request, pk):
     session = get_object_or_404(Session.objects.listed().select_related("course", "council"), pk=pk)
-    booking = _my_active_booking(request.user, session)
+    booking = _my_active_booking(request.user, session.pk)
     confirmed = booking is not None and booking.status == Booking.Status.CONFIRMED
     event = services.session_calendar_event(session, with_joining_link=confirmed)
     return ics.ics_response(ics.calendar_for([event]), filename=f"training-session-{session.pk}.ics")
@@ -461,13 +471,13 @@ def _testimonials() -> list[Feedback]:
     )
 
 
-def _my_active_booking(user, session):
+def _my_active_booking(user, session_pk: int) -> Booking | None:
     # The member came with the user (members.auth_backends), so no join is needed;
     # the queue place is counted only for the few who wait.
     member = getattr(user, "member", None) if user.is_authenticated else None
     if member is None:
         return None
-    return Booking.objects.active().filter(session_id=session.pk, member_id=member.pk).first()
+    return Booking.objects.active().filter(session_id=session_pk, member_id=member.pk).first()
 
 
 def _bookings_for_forms():

@@ -5,6 +5,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.admin.templatetags.admin_list import date_hierarchy as stock_date_hierarchy
 from django.contrib.admin.templatetags.admin_list import result_list
 from django.contrib.auth.models import Permission
@@ -285,3 +286,39 @@ def test_the_object_tools_keep_each_querys_filters_and_follow_the_add_permission
 
     client.force_login(editor)
     assert "/admin/members/member/add/" not in client.get(reverse(CHANGELIST), {"status__exact": "pending"}).text
+
+
+def _count(client, **query) -> int:
+    return client.get(reverse(CHANGELIST), query).context["cl"].result_count
+
+
+def test_the_member_count_is_kept_between_writes(admin_client_, camden):
+    member = member_at(camden, consent_digest=False)
+    assert _count(admin_client_, consent_digest__exact="1") == 0
+    # A write around every service and signal is not seen: the count really is kept.
+    Member.objects.filter(pk=member.pk).update(consent_digest=True)
+    assert _count(admin_client_, consent_digest__exact="1") == 0
+
+
+def test_a_member_joining_or_leaving_shows_in_the_count_on_the_next_request(admin_client_, camden):
+    member_at(camden)
+    before = _count(admin_client_)
+    joined = member_at(camden)
+    assert _count(admin_client_) == before + 1
+    joined.user.delete()
+    assert _count(admin_client_) == before
+
+
+def test_any_consent_changed_through_the_service_shows_in_the_filtered_count(admin_client_, camden):
+    member = member_at(camden, consent_digest=False)
+    assert _count(admin_client_, consent_digest__exact="1") == 0
+    services.consent_set(member=member, kind="digest", granted=True, wording_version="test")
+    assert _count(admin_client_, consent_digest__exact="1") == 1
+
+
+def test_an_email_verified_shows_in_the_verified_count_on_the_next_request(admin_client_, camden):
+    member = member_at(camden)
+    EmailAddress.objects.filter(user=member.user).delete()
+    assert _count(admin_client_, verified="yes") == 0
+    EmailAddress.objects.create(user=member.user, email=member.user.email, verified=True, primary=True)
+    assert _count(admin_client_, verified="yes") == 1

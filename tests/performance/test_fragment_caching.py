@@ -17,7 +17,7 @@ from resources.models import Resource
 from tests.factories import approved_member
 from tests.resources.factories import ResourceFactory
 from training import services as training_services
-from training.models import Session
+from training.models import Booking, Session
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +199,43 @@ def _session_card(client, session) -> str:
     page = client.get("/training/").text
     start = page.index(f'href="{session.get_absolute_url()}"')
     return page[start : page.index("</li>", start)]
+
+
+@pytest.fixture
+def booker(client, small_network):
+    member = approved_member()
+    client.force_login(member.user)
+    session = Session.objects.upcoming().with_counts().filter(capacity__gt=1).order_by("starts_at").first()
+    return member, session
+
+
+def test_a_members_booking_is_kept_with_the_session_page_until_a_booking_write(client, booker):
+    member, session = booker
+    assert "Cancel my booking" not in client.get(session.get_absolute_url()).text
+    # Behind every service and signal: the kept "no booking" is served.
+    Booking.objects.bulk_create([Booking.of_member(session=session, member=member)])
+    assert "Cancel my booking" not in client.get(session.get_absolute_url()).text
+
+
+def test_a_booking_made_through_the_service_shows_on_the_session_page_on_the_next_request(client, booker):
+    member, session = booker
+    assert "Cancel my booking" not in client.get(session.get_absolute_url()).text
+    training_services.booking_create(member=member, session=session)
+    assert "Cancel my booking" in client.get(session.get_absolute_url()).text
+
+
+def test_a_session_cancelled_in_bulk_takes_the_booking_off_the_session_page_on_the_next_request(client, booker):
+    member, session = booker
+    training_services.booking_create(member=member, session=session)
+    assert "Cancel my booking" in client.get(session.get_absolute_url()).text
+    training_services.session_cancel(session_id=session.pk, reason="The trainer is ill.")
+    assert "Cancel my booking" not in client.get(session.get_absolute_url()).text
+
+
+def test_a_booking_changed_in_the_admin_shows_on_the_session_page_on_the_next_request(client, booker):
+    member, session = booker
+    booking = training_services.booking_create(member=member, session=session)
+    assert "Cancel my booking" in client.get(session.get_absolute_url()).text
+    booking.status = Booking.Status.WAITLISTED
+    booking.save()  # as the admin's change form does
+    assert "Leave the waiting list" in client.get(session.get_absolute_url()).text
