@@ -49,26 +49,33 @@ def _member_or_404(request) -> Member:
 @login_required
 def account(request):
     member = _member_with_interests(request.user)
-    if member is not None:
-        # The page and every app's section read this one.
-        request.user.member = member
     consents = [(wording, getattr(member, f"consent_{kind}")) for kind, wording in WORDINGS.items()] if member else []
     return render(request, "members/account.html", {"member": member, "consents": consents})
 
 
 def _member_with_interests(user) -> Member | None:
-    """The member, their council and their interests in one query (a row per interest)."""
+    """The member as loaded with the login (so status and consents are read live), with
+    their council and interests kept on the DIRECTORY version, which saves of members,
+    councils and topics and changes of interests bump."""
+    member = getattr(user, "member", None)
+    if member is None:
+        return None
+    key = caching.key_for("account:council-and-interests", member.pk, member.council_id)
+    member.council, member.interest_names = caching.versioned(
+        key, [caching.DIRECTORY], lambda: _council_and_interests(user)
+    )
+    return member
+
+
+def _council_and_interests(user) -> tuple:
+    """The member's council and their interests' names in one query (a row per interest)."""
     rows = list(
         Member.objects.select_related("council")
         .filter(user=user)
         .annotate(interest=F("interests__name"))
         .order_by("interests__position", "interests__name")
     )
-    if not rows:
-        return None
-    member = rows[0]
-    member.interest_names = [row.interest for row in rows if row.interest is not None]
-    return member
+    return rows[0].council, [row.interest for row in rows if row.interest is not None]
 
 
 @login_required

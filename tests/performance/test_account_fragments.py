@@ -13,6 +13,7 @@ from django.utils import timezone
 from meetings import services as meeting_services
 from meetings.models import Registration
 from members import services as member_services
+from members.models import Member, Topic
 from network_portal import caching, fragments
 from resources import services as resource_services
 from resources.privacy import _anonymise_downloads
@@ -214,3 +215,27 @@ def test_another_member_never_sees_my_section(client, member):
     assert "Coming up" in account(client)
     client.force_login(approved_member().user)
     assert "You have no training booked" in account(client)
+
+
+def test_interests_changed_through_the_profile_show_on_my_account_on_the_next_request(client, member):
+    topic = Topic.objects.create(name="Loneliness", slug="loneliness-account")
+    assert "Loneliness" not in account(client)
+    member_services.member_profile_update(
+        member=member, first_name="Ann", last_name="Other", ward="Central", interests=[topic]
+    )
+    assert "Loneliness" in account(client)
+
+
+def test_my_council_renamed_through_its_service_shows_on_my_account_on_the_next_request(client, member):
+    assert member.council.name in account(client)
+    member.council.name = "Renamed borough"
+    member_services.council_save(council=member.council)
+    assert "Renamed borough" in account(client)
+
+
+def test_my_interests_are_kept_until_a_write_bumps_them(client, member):
+    topic = Topic.objects.create(name="Loneliness", slug="loneliness-kept")
+    assert "Loneliness" not in account(client)
+    # Behind every service and signal (a raw insert into the link table): the kept copy is served.
+    Member.interests.through.objects.bulk_create([Member.interests.through(member=member, topic=topic)])
+    assert "Loneliness" not in account(client)
