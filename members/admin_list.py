@@ -7,6 +7,8 @@ each request. Here the rows are written out in Python with the same markup, the 
 are found by index probes, and the sidebar, the table head and the council choices are
 kept in the cache: the first two are made from the query string alone, and all three
 are used only while the FILTER_CHOICES version that council writes bump is unchanged.
+The count and the dates that hold members are kept likewise on the DIRECTORY version,
+which every write to members bumps.
 `tests/members/test_admin_list.py` holds the markup to Django's own, cell for cell.
 """
 
@@ -237,6 +239,18 @@ def _start(year: int, month: int = 1, day: int = 1) -> datetime.datetime | None:
 
 
 def _held(queryset, field_name: str, bounds: list) -> list[datetime.datetime]:
+    """_probe(), kept like the count (KeptCountPaginator): on the DIRECTORY version, per query and date."""
+    key = caching.key_for("admin:member-dates", _digest(queryset, field_name, bounds))
+    return caching.versioned(key, [caching.DIRECTORY], lambda: _probe(queryset, field_name, bounds))
+
+
+def _digest(queryset, *more) -> str:
+    """The query's SQL and parameters, the date and more, for a cache key."""
+    sql, params = queryset.query.sql_with_params()
+    return hashlib.sha256(repr((sql, params, timezone.localdate(), *more)).encode()).hexdigest()[:32]
+
+
+def _probe(queryset, field_name: str, bounds: list) -> list[datetime.datetime]:
     """The starts of the periods [bounds[i], bounds[i + 1]) in which the queryset has a row, from one
     query: SELECT EXISTS(<the queryset in period 1>), EXISTS(<... period 2>), ... Each EXISTS is an
     index range scan. The queryset is compiled once, for the first period, and only the two bound
@@ -362,7 +376,5 @@ class KeptCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        sql, params = self.object_list.query.sql_with_params()
-        digest = hashlib.sha256(repr((sql, params, timezone.localdate())).encode()).hexdigest()[:32]
-        key = caching.key_for("admin:member-count", digest)
+        key = caching.key_for("admin:member-count", _digest(self.object_list))
         return caching.versioned(key, [caching.DIRECTORY], lambda: Paginator.count.func(self))
