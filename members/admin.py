@@ -290,7 +290,7 @@ class MemberAdmin(audit.AuditedChangeViewMixin, admin.ModelAdmin):
         # The page of results: only the columns the list shows. (Actions and the CSV export
         # read the changelist's queryset itself, with every field.)
         queryset = queryset.only(*admin_list.LOADED_FIELDS)
-        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
+        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, params=request.GET)
 
     def get_urls(self):
         export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="members_member_export")

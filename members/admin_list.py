@@ -183,7 +183,7 @@ def date_hierarchy(cl) -> dict | None:
         choices = [{"link": _link(cl, names, str(y)), "title": str(y)} for y in years]
         return {"show": True, "back": None, "choices": choices}
     # Every member joined in one year: start a level down, as Django does.
-    months = _held(cl.queryset, field_name, _month_bounds(years[0]))
+    months = _held(cl, _month_bounds(years[0]))
     if len(months) == 1:
         return _days(cl, names, years[0], months[0].month)
     return _months(cl, names, years[0], months)
@@ -195,11 +195,11 @@ def _years_held(cl) -> list[int]:
     this_year = timezone.localdate().year
     probed = range(this_year - YEARS_PROBED, this_year + 2)
     bounds = [EARLIEST, *(_start(y) for y in probed), _start(probed.stop), LATEST]
-    held = _held(cl.queryset, cl.date_hierarchy, bounds)
+    held = _held(cl, bounds)
     if held and (held[0] == EARLIEST or held[-1] == bounds[-2]):
         span = cl.queryset.aggregate(first=Min(cl.date_hierarchy), last=Max(cl.date_hierarchy))
         first, last = timezone.localtime(span["first"]).year, timezone.localtime(span["last"]).year
-        held = _held(cl.queryset, cl.date_hierarchy, [_start(y) for y in range(first, last + 2)])
+        held = _held(cl, [_start(y) for y in range(first, last + 2)])
     return [timezone.localtime(start).year for start in held]
 
 
@@ -208,7 +208,7 @@ def _link(cl, names, *values) -> str:
 
 
 def _months(cl, names, year: int, months=None) -> dict:
-    months = months if months is not None else _held(cl.queryset, cl.date_hierarchy, _month_bounds(year))
+    months = months if months is not None else _held(cl, _month_bounds(year))
     choices = [
         {"link": _link(cl, names, year, m.month), "title": capfirst(formats.date_format(m, "YEAR_MONTH_FORMAT"))}
         for m in months
@@ -222,7 +222,7 @@ def _month_bounds(year: int) -> list:
 
 def _days(cl, names, year: int, month: int) -> dict:
     bounds = [_start(year, month, d) for d in range(1, 32)] + [_start(year + month // 12, month % 12 + 1)]
-    days = _held(cl.queryset, cl.date_hierarchy, bounds)
+    days = _held(cl, bounds)
     choices = [
         {"link": _link(cl, names, year, month, d.day), "title": capfirst(formats.date_format(d, "MONTH_DAY_FORMAT"))}
         for d in days
@@ -238,16 +238,18 @@ def _start(year: int, month: int = 1, day: int = 1) -> datetime.datetime | None:
         return None
 
 
-def _held(queryset, field_name: str, bounds: list) -> list[datetime.datetime]:
-    """_probe(), kept like the count (KeptCountPaginator): on the DIRECTORY version, per query and date."""
-    key = caching.key_for("admin:member-dates", _digest(queryset, field_name, bounds))
-    return caching.versioned(key, [caching.DIRECTORY], lambda: _probe(queryset, field_name, bounds))
+def _held(cl, bounds: list) -> list[datetime.datetime]:
+    """_probe() of the list's members, kept like the count (KeptCountPaginator)."""
+    key = caching.key_for("admin:member-dates", rows_digest(cl.params, bounds))
+    return caching.versioned(key, [caching.DIRECTORY], lambda: _probe(cl.queryset, cl.date_hierarchy, bounds))
 
 
-def _digest(queryset, *more) -> str:
-    """The query's SQL and parameters, the date and more, for a cache key."""
-    sql, params = queryset.query.sql_with_params()
-    return hashlib.sha256(repr((sql, params, timezone.localdate(), *more)).encode()).hexdigest()[:32]
+def rows_digest(params, *more) -> str:
+    """For a cache key: which members the list holds. The query string decides it (every
+    staff user's list starts from the same queryset), and so does the date, since the
+    champion filter follows appointments that start and end with the date alone."""
+    shown = sorted((name, value) for name, value in params.items() if name != PAGE_VAR)
+    return hashlib.sha256(repr((shown, timezone.localdate(), *more)).encode()).hexdigest()[:32]
 
 
 def _probe(queryset, field_name: str, bounds: list) -> list[datetime.datetime]:
@@ -371,10 +373,13 @@ class KeptCountPaginator(Paginator):
     """Django's paginator, with the count of the filtered members kept on the DIRECTORY
     version, which every write to members, their logins, email addresses, consents and
     appointments bumps: unfiltered, the count reads the whole table (about 10 ms at
-    100,000 members). Keyed on the query's SQL and the date, since "champion" filters
-    follow appointments that start and end with the date alone."""
+    100,000 members). params: the changelist's query string (see rows_digest)."""
+
+    def __init__(self, *args, params, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.params = params
 
     @cached_property
     def count(self) -> int:
-        key = caching.key_for("admin:member-count", _digest(self.object_list))
+        key = caching.key_for("admin:member-count", rows_digest(self.params))
         return caching.versioned(key, [caching.DIRECTORY], lambda: Paginator.count.func(self))
