@@ -49,6 +49,9 @@ DIRECTORY = "fragments:directory"
 # A meeting's page also shows its papers and the actions tracker, with the names of the
 # actions' owners (MEETING_LIST covers the meeting and its registrations, FILTER_CHOICES councils).
 MEETING_PAGE = "fragments:meeting-page"
+ALL_FRAGMENTS = (
+    MEETING_LIST, TRAINING_LIST, FILTER_CHOICES, MY_TRAINING, MY_MEETINGS, MY_RESOURCES, DIRECTORY, MEETING_PAGE
+)  # fmt: skip
 
 
 def key_for(base: str, *parts: object) -> str:

@@ -3,8 +3,9 @@ kept until a write or the clock changes what it shows.
 
 The key carries the member's id; the copy is kept with the versions that the writes
 bump (read in the same round trip) and the moment its content changes by the clock
-alone (a session starting), after which it is rendered afresh. Forms in the section get this request's CSRF token: the
-copy is rendered with a placeholder in its place, so no token is ever kept."""
+alone (a session starting), after which it is rendered afresh. Forms in the section
+get this request's CSRF token: the copy is rendered with a placeholder in its place,
+so no token is ever kept."""
 
 from collections.abc import Callable, Sequence
 from datetime import datetime

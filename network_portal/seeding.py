@@ -63,8 +63,8 @@ class Seeder:
     def run(self) -> Iterator[tuple[str, int]]:
         for step in seed_steps:
             yield step.name, step.run(self)
-        # COPY and bulk_create send no model signal: retire any cached directory page here.
-        caching.bump(caching.DIRECTORY)
+        # COPY and bulk_create send no model signal: retire every kept fragment here.
+        caching.bump(*caching.ALL_FRAGMENTS)
 
     def when(self, *, days_back: int, days_ahead: int = 0):
         return self.now + timedelta(days=self.rng.randint(-days_back, days_ahead), hours=self.rng.randint(0, 23))
