@@ -98,7 +98,7 @@ def _meeting_and_place(versions, slug, user) -> tuple[Meeting | None, str, Regis
     registration = kept.get(place_key) or None
     if registration:
         registration.meeting = meeting  # already loaded, with its counts
-    return meeting, mark_safe(head), registration  # noqa: S308 - rendered from our template
+    return meeting, mark_safe(head), registration  # noqa: S308 - rendered from our template  # nosec B308, B703
 
 
 def _meeting_with_head(slug) -> tuple[Meeting, str] | None:
