@@ -33,3 +33,9 @@ def signed_in_member(client, camden):
     member = member_at(camden, status="approved")
     client.force_login(member.user)
     return member
+
+
+@pytest.fixture
+def admin_client_(client, staff):
+    client.force_login(staff)
+    return client

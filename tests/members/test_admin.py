@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:members_member_changelist"
 
 
-@pytest.fixture
-def admin_client_(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def _csv_rows(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.content.decode())))
 
