@@ -208,6 +208,18 @@ def test_an_action_owner_renamed_through_their_profile_shows_on_the_next_request
     assert "Renamed Owner" in _page(member_client, meeting)
 
 
+def test_an_unnamed_owners_new_primary_email_shows_on_the_next_request(member_client, meeting, commit):
+    owner = approved_member(user__first_name="", user__last_name="")
+    ActionFactory(meeting=meeting, owner=owner.user, owner_text="")
+    assert owner.user.email in _page(member_client, meeting)
+
+    with commit():
+        owner.user.email = "new-address@camden.gov.uk"
+        owner.user.save(update_fields=["email"])  # as allauth's "make primary" does
+
+    assert "new-address@camden.gov.uk" in _page(member_client, meeting)
+
+
 def test_an_action_owner_erased_leaves_the_page_on_the_next_request(member_client, meeting, commit):
     owner = approved_member()
     ActionFactory(meeting=meeting, owner=owner.user, owner_text="")
