@@ -53,6 +53,13 @@ def directory_changed() -> None:
     caching.bump(caching.DIRECTORY)
 
 
+def login_details_changed() -> None:
+    """A login's name or email was saved (the admin, allauth's "make primary"): the directory
+    lists names, and meeting pages name actions' owners, by email when they gave no name."""
+    directory_changed()
+    caching.bump(caching.MEETING_PAGE)
+
+
 # --- Consents ----------------------------------------------------------------
 
 

@@ -5,10 +5,8 @@ from allauth.account.signals import email_confirmed
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from network_portal import caching
-
 from .models import Appointment, Council, Member, Topic, User
-from .services import directory_changed, member_email_verified
+from .services import directory_changed, login_details_changed, member_email_verified
 
 # Saves that name only these fields leave the directory as it was: a login, a new password.
 USER_FIELDS_NOT_LISTED = frozenset({"last_login", "password"})
@@ -40,10 +38,7 @@ def _on_listed_row_written(sender, **kwargs):
 @receiver(post_save, sender=User, dispatch_uid="members.directory.user_saved")
 def _on_user_saved(sender, update_fields=None, **kwargs):
     if update_fields is None or not update_fields <= USER_FIELDS_NOT_LISTED:
-        directory_changed()
-        # Meeting pages name actions' owners, by their email when they gave no name: allauth's
-        # "make primary" saves the new address on the login.
-        caching.bump(caching.MEETING_PAGE)
+        login_details_changed()
 
 
 @receiver(post_save, sender=EmailAddress, dispatch_uid="members.directory.email_saved")
