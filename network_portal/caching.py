@@ -18,6 +18,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 T = TypeVar("T")
@@ -159,6 +160,18 @@ def bump(*names: str) -> None:
     rendered from pre-commit data in between is retired too."""
     _bump(names)
     transaction.on_commit(lambda: _bump(names))
+
+
+def bump_on_writes(name: str, models) -> None:
+    """Bump name on every save and delete of these models, whoever writes: a service, the
+    admin or a cascade. QuerySet.update() sends no signal: its callers bump name themselves."""
+
+    def retire(**kwargs) -> None:
+        bump(name)
+
+    for model in models:
+        for signal in (post_save, post_delete):
+            signal.connect(retire, sender=model, weak=False, dispatch_uid=f"{name}:{model._meta.label}")
 
 
 def _bump(names) -> None:
