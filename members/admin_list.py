@@ -15,6 +15,7 @@ which every write to members bumps.
 import datetime
 import hashlib
 import html
+from collections.abc import Sequence
 from itertools import pairwise
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -23,7 +24,7 @@ from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import ERROR_FLAG, PAGE_VAR
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import Exists, Max, Min
 from django.template.loader import render_to_string
@@ -55,6 +56,8 @@ LOADED_FIELDS = [
     "council__name",
 ]
 PARTS_KEY = "fragments:admin-member-list"
+# What the rows show: members, their logins and sign-ins, appointments and councils.
+ROWS_VERSIONS = [caching.DIRECTORY, caching.LOGINS, caching.FILTER_CHOICES]
 _action_fields: dict[tuple, str] = {}  # a handful of action sets: see action_fields
 COUNCILS_KEY = "fragments:admin-member-filter-councils"
 # The date hierarchy's year probes: the years before this one that are looked at in one query.
@@ -78,11 +81,20 @@ def _text(value) -> str:
 
 def result_rows(cl) -> SafeString | None:
     """The table body, or None when the page is not the plain list these rows are written for
-    (an editable list, a popup, other columns), so Django's own rendering takes over."""
+    (an editable list, a popup, other columns), so Django's own rendering takes over. The
+    rows are kept like the count, for each query string and page, while no member, login,
+    sign-in or council has been written since: the page's members are then never read."""
     if cl.formset or cl.is_popup or list(cl.list_display) != ["action_checkbox", *COLUMNS]:
         return None
     if list(cl.list_display_links) != ["name"]:
         return None
+    where = (cl.page_num, get_language(), timezone.get_current_timezone_name())
+    key = caching.key_for("admin:member-rows", rows_digest(cl.params, *where))
+    rows = caching.versioned(key, ROWS_VERSIONS, lambda: _rows(cl))
+    return mark_safe(rows)  # noqa: S308 - every text and URL is escaped in _rows  # nosec B308, B703
+
+
+def _rows(cl) -> str:
     admin = cl.model_admin
     empty = conditional_escape(admin.get_empty_value_display())
     roles, statuses = _labels("role"), _labels("status")
@@ -102,7 +114,7 @@ def result_rows(cl) -> SafeString | None:
         "</tr>\n"
         for member in cl.result_list
     ]
-    return mark_safe("".join(rows))  # noqa: S308 - every text and URL is escaped above  # nosec B308, B703
+    return "".join(rows)
 
 
 def _labels(field_name: str) -> dict[str, str]:
@@ -383,3 +395,34 @@ class KeptCountPaginator(Paginator):
     def count(self) -> int:
         key = caching.key_for("admin:member-count", rows_digest(self.params))
         return caching.versioned(key, [caching.DIRECTORY], lambda: Paginator.count.func(self))
+
+    def _get_page(self, object_list, number, paginator) -> Page:
+        # The bounds Paginator.page() sliced object_list with.
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return Page(_PageMembers(object_list, top - bottom), number, paginator)
+
+
+class _PageMembers(Sequence):
+    """A page's members, read from the database when first iterated. Until then the
+    changelist only asks how many there are ("0 of 50 selected"), which the kept count
+    answers, so a page whose rows are kept (result_rows) reads no member at all."""
+
+    def __init__(self, queryset, size: int):
+        self.queryset = queryset
+        self.size = size
+
+    @cached_property
+    def members(self) -> list:
+        return list(self.queryset)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index):
+        return self.members[index]
+
+    def __iter__(self):
+        return iter(self.members)

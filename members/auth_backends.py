@@ -10,8 +10,11 @@ from django.contrib.auth.backends import ModelBackend
 
 class _WithMember:
     def get_user(self, user_id):
-        user = get_user_model()._default_manager.select_related("member").filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        try:
+            user = get_user_model()._default_manager.select_related("member").get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
 
 class MemberModelBackend(_WithMember, ModelBackend):

@@ -53,6 +53,11 @@ def directory_changed() -> None:
     caching.bump(caching.DIRECTORY)
 
 
+def login_recorded() -> None:
+    """A login's last sign-in was saved: staff's member list shows it."""
+    caching.bump(caching.LOGINS)
+
+
 def login_details_changed() -> None:
     """A login's name or email was saved (the admin, allauth's "make primary"): the directory
     lists names, and meeting pages name actions' owners, by email when they gave no name."""

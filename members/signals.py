@@ -6,7 +6,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from .models import Appointment, Council, Member, Topic, User
-from .services import directory_changed, login_details_changed, member_email_verified
+from .services import directory_changed, login_details_changed, login_recorded, member_email_verified
 
 # Saves that name only these fields leave the directory as it was: a login, a new password.
 USER_FIELDS_NOT_LISTED = frozenset({"last_login", "password"})
@@ -39,6 +39,8 @@ def _on_listed_row_written(sender, **kwargs):
 def _on_user_saved(sender, update_fields=None, **kwargs):
     if update_fields is None or not update_fields <= USER_FIELDS_NOT_LISTED:
         login_details_changed()
+    if update_fields is None or "last_login" in update_fields:
+        login_recorded()
 
 
 @receiver(post_save, sender=EmailAddress, dispatch_uid="members.directory.email_saved")

@@ -50,8 +50,11 @@ DIRECTORY = "fragments:directory"
 # A meeting's page also shows its papers and the actions tracker, with the names of the
 # actions' owners (MEETING_LIST covers the meeting and its registrations, FILTER_CHOICES councils).
 MEETING_PAGE = "fragments:meeting-page"
+# Logins' last sign-in, which staff's member list shows (a sign-in bumps only this).
+LOGINS = "fragments:logins"
 ALL_FRAGMENTS = (
-    MEETING_LIST, TRAINING_LIST, FILTER_CHOICES, MY_TRAINING, MY_MEETINGS, MY_RESOURCES, DIRECTORY, MEETING_PAGE
+    MEETING_LIST, TRAINING_LIST, FILTER_CHOICES, MY_TRAINING, MY_MEETINGS, MY_RESOURCES, DIRECTORY, MEETING_PAGE,
+    LOGINS,
 )  # fmt: skip
 
 

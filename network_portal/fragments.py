@@ -33,6 +33,11 @@ def render_kept(context, key: str, names: Sequence[str], template_name: str, bui
         return html, changes_at or caching.NEVER
 
     html, _ = caching.versioned(key, names, render, current=lambda kept: kept[1] > timezone.now())
+    return with_csrf_token(context, html)
+
+
+def with_csrf_token(context, html: str) -> SafeString:
+    """HTML rendered with CSRF_PLACEHOLDER as its token, with this request's token put in."""
     if _CSRF_INPUT in html:
         html = html.replace(_CSRF_INPUT, CsrfTokenNode().render(context))
     return mark_safe(html)  # noqa: S308 - rendered by an autoescaping template  # nosec B308, B703

@@ -552,6 +552,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_IDLE_TIMEOUT = _int("SESSION_IDLE_TIMEOUT", 60 * 60 * 2)
 SESSION_ABSOLUTE_LIFETIME = _int("SESSION_ABSOLUTE_LIFETIME", 60 * 60 * 12)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
+# Django's database sessions, read with one plain SQL statement (network_portal/sessions.py).
+SESSION_ENGINE = "network_portal.sessions"
 
 # The Django admin lives here; a less obvious path keeps scanners' noise down.
 ADMIN_PATH = env.str("ADMIN_PATH", default="admin/").strip("/") + "/"

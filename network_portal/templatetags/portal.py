@@ -1,6 +1,6 @@
 from django import template
 
-from network_portal import admin_nav
+from network_portal import admin_nav, site_layout
 from network_portal.markdown import render_markdown
 from network_portal.mfa_views import continue_url
 
@@ -39,3 +39,15 @@ def _field_anchor(field) -> str:
 def admin_nav_sidebar(context):
     """The admin's navigation sidebar, from network_portal.admin_nav's copies."""
     return admin_nav.nav_sidebar(context)
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context):
+    """The site's header and main navigation (network_portal.site_layout)."""
+    return site_layout.render(context, "_site_header.html")
+
+
+@register.simple_tag(takes_context=True)
+def site_footer(context):
+    """The site's footer (network_portal.site_layout)."""
+    return site_layout.render(context, "_site_footer.html")

@@ -10,6 +10,7 @@ from django.contrib.admin.templatetags.admin_list import date_hierarchy as stock
 from django.contrib.admin.templatetags.admin_list import result_list
 from django.contrib.auth.models import Permission
 from django.template.loader import get_template
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -312,3 +313,47 @@ def test_an_email_verified_shows_in_the_verified_count_on_the_next_request(admin
     assert _count(admin_client_, verified="yes") == 0
     EmailAddress.objects.create(user=member.user, email=member.user.email, verified=True, primary=True)
     assert _count(admin_client_, verified="yes") == 1
+
+
+def _row(html: str, member) -> str:
+    return re.search(rf'<tr><td class="action-checkbox"><input[^>]*value="{member.pk}".*?</tr>', html, re.S).group(0)
+
+
+def test_member_rows_are_kept_between_writes(admin_client_, camden):
+    member = member_at(camden, user__first_name="Before")
+    admin_client_.get(reverse(CHANGELIST))
+    # A write around every service and signal is not seen: the rows really are kept.
+    type(member.user).objects.filter(pk=member.user.pk).update(first_name="After")
+
+    assert "Before" in _row(admin_client_.get(reverse(CHANGELIST)).text, member)
+
+
+def test_a_name_changed_in_the_admin_shows_in_the_rows_on_the_next_request(admin_client_, camden):
+    member = member_at(camden, user__first_name="Before")
+    admin_client_.get(reverse(CHANGELIST))
+    member.user.first_name = "After"
+    member.user.save()
+
+    assert "After" in _row(admin_client_.get(reverse(CHANGELIST)).text, member)
+
+
+def test_a_sign_in_shows_in_the_last_login_column_on_the_next_request(admin_client_, camden):
+    member = member_at(camden)
+    assert '<td class="field-last_login">-</td>' in _row(admin_client_.get(reverse(CHANGELIST)).text, member)
+
+    Client().force_login(member.user)  # records the sign-in as a real one does
+
+    assert '<td class="field-last_login nowrap">' in _row(admin_client_.get(reverse(CHANGELIST)).text, member)
+
+
+def test_each_page_of_a_long_list_holds_its_own_members_and_counts_them(admin_client_, camden):
+    per_page = admin_client_.get(reverse(CHANGELIST)).context["cl"].list_per_page
+    members = [member_at(camden) for _ in range(per_page + 3)]
+    pages = [admin_client_.get(reverse(CHANGELIST), {"p": number}) for number in (1, 2)]
+    again = [admin_client_.get(reverse(CHANGELIST), {"p": number}) for number in (1, 2)]
+
+    listed = [re.findall(r'name="_selected_action" value="(\d+)"', page.text) for page in pages]
+    assert [len(ids) for ids in listed] == [per_page, 3]
+    assert sorted(int(pk) for ids in listed for pk in ids) == sorted(m.pk for m in members)
+    assert [f"0 of {len(ids)} selected" in page.text for page, ids in zip(pages, listed, strict=True)] == [True] * 2
+    assert [_table(page.text) for page in again] == [_table(page.text) for page in pages]
