@@ -8,7 +8,6 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import TemplateDoesNotExist
@@ -19,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from network_portal import caching
+from network_portal import caching, fragments
 from network_portal.client_address import client_address
 from network_portal.http_caching import public_page
 from network_portal.signing import InvalidLink, invalid_link_response, read_token
@@ -47,35 +46,11 @@ def _member_or_404(request) -> Member:
 
 
 @login_required
+@fragments.kept_sections
 def account(request):
-    member = _member_with_interests(request.user)
+    member = getattr(request.user, "member", None)
     consents = [(wording, getattr(member, f"consent_{kind}")) for kind, wording in WORDINGS.items()] if member else []
     return render(request, "members/account.html", {"member": member, "consents": consents})
-
-
-def _member_with_interests(user) -> Member | None:
-    """The member as loaded with the login (so status and consents are read live), with
-    their council and interests kept on the DIRECTORY version, which saves of members,
-    councils and topics and changes of interests bump."""
-    member = getattr(user, "member", None)
-    if member is None:
-        return None
-    key = caching.key_for("account:council-and-interests", member.pk, member.council_id)
-    member.council, member.interest_names = caching.versioned(
-        key, [caching.DIRECTORY], lambda: _council_and_interests(user)
-    )
-    return member
-
-
-def _council_and_interests(user) -> tuple:
-    """The member's council and their interests' names in one query (a row per interest)."""
-    rows = list(
-        Member.objects.select_related("council")
-        .filter(user=user)
-        .annotate(interest=F("interests__name"))
-        .order_by("interests__position", "interests__name")
-    )
-    return rows[0].council, [row.interest for row in rows if row.interest is not None]
 
 
 @login_required

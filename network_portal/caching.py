@@ -125,17 +125,28 @@ def versioned(
     same round trip as those versions (a key carrying the versions takes two) and built
     afresh once any of them has been bumped, or once current(value) says the clock has
     moved past it."""
+    return versioned_many([(key, names, build, current)])[0]
+
+
+def versioned_many(entries: Sequence[tuple[str, Sequence[str], Callable[[], T], Callable[[T], bool]]]) -> list[T]:
+    """versioned() for several (key, names, build, current) at once: one round trip for them all."""
     seconds = fragment_seconds()
     if not seconds:
-        return build()
-    found = cache.get_many([*names, key])
-    stamp = _stamp(found, names)
-    kept = found.get(key)
-    if kept is not None and kept[0] == stamp and current(kept[1]):
-        return kept[1]
-    value = build()
-    cache.set(key, (stamp, value), seconds)
-    return value
+        return [build() for _key, _names, build, _current in entries]
+    found = cache.get_many(list(dict.fromkeys(k for key, names, *_ in entries for k in [*names, key])))
+    values, fresh = [], {}
+    for key, names, build, current in entries:
+        stamp = _stamp(found, names)
+        kept = found.get(key)
+        if kept is not None and kept[0] == stamp and current(kept[1]):
+            values.append(kept[1])
+            continue
+        value = build()
+        fresh[key] = (stamp, value)
+        values.append(value)
+    if fresh:
+        cache.set_many(fresh, seconds)
+    return values
 
 
 def _stamp(found: dict, names) -> str:

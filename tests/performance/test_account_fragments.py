@@ -239,3 +239,23 @@ def test_my_interests_are_kept_until_a_write_bumps_them(client, member):
     # Behind every service and signal (a raw insert into the link table): the kept copy is served.
     Member.interests.through.objects.bulk_create([Member.interests.through(member=member, topic=topic)])
     assert "Loneliness" not in account(client)
+
+
+def test_a_ward_changed_through_the_profile_shows_on_my_account_on_the_next_request(client, member):
+    assert "Riverside" not in account(client)
+    member_services.member_profile_update(member=member, first_name="Ann", last_name="Other", ward="Riverside")
+    assert "Riverside" in account(client)
+
+
+def test_the_page_reads_every_kept_section_in_one_round_trip(client, member, monkeypatch):
+    BookingFactory(member=member, session=SessionFactory())
+    account(client)  # keeps the copies
+    reads = []
+    get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys, **kwargs: reads.append(keys) or get_many(keys, **kwargs))
+
+    page = account(client)
+
+    assert len(reads) == 1
+    assert all(caching.key_for(f"account:my-{part}", member.user.pk) in reads[0] for part in ("training", "meetings"))
+    assert "Coming up" in page and "<!--kept-section-" not in page
