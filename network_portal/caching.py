@@ -119,23 +119,24 @@ def versions(*names: str) -> str:
 
 
 def versioned(
-    key: str, names: Sequence[str], build: Callable[[], T], *, current: Callable[[T], bool] = lambda value: True
+    key: str, names: Sequence[str], build: Callable[[], T], *, current: Callable[[T], bool] | None = None
 ) -> T:
     """A fragment kept under key with the versions of names it was built at, read in the
     same round trip as those versions (a key carrying the versions takes two) and built
     afresh once any of them has been bumped, or once current(value) says the clock has
     moved past it."""
-    return versioned_many([(key, names, build, current)])[0]
+    return versioned_many([(key, names, build, current or _always)])[0]
 
 
-def versioned_many(entries: Sequence[tuple[str, Sequence[str], Callable[[], T], Callable[[T], bool]]]) -> list[T]:
-    """versioned() for several (key, names, build, current) at once: one round trip for them all."""
+def versioned_many(entries: Sequence[tuple]) -> list:
+    """versioned() for several (key, names, build[, current]) at once: one round trip for them all."""
     seconds = fragment_seconds()
     if not seconds:
-        return [build() for _key, _names, build, _current in entries]
+        return [build() for _key, _names, build, *_current in entries]
     found = cache.get_many(list(dict.fromkeys(k for key, names, *_ in entries for k in [*names, key])))
     values, fresh = [], {}
-    for key, names, build, current in entries:
+    for key, names, build, *given in entries:
+        current = given[0] if given else _always
         stamp = _stamp(found, names)
         kept = found.get(key)
         if kept is not None and kept[0] == stamp and current(kept[1]):
@@ -147,6 +148,10 @@ def versioned_many(entries: Sequence[tuple[str, Sequence[str], Callable[[], T], 
     if fresh:
         cache.set_many(fresh, seconds)
     return values
+
+
+def _always(value) -> bool:
+    return True
 
 
 def _stamp(found: dict, names) -> str:

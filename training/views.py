@@ -101,20 +101,17 @@ def session_detail(request, pk):
 
 def _session_and_booking(pk, user) -> tuple[Session | None, Booking | None]:
     """The session with its seat counts, course and council, the same for every visitor,
-    and the member's active booking for it, kept per member: read in one round trip,
-    under the versions that every write to sessions, courses, councils and bookings bumps
+    and the member's active booking for it, kept per member: read in one round trip with
+    the versions that every write to sessions, courses, councils and bookings bumps
     (MY_TRAINING follows any booking saved, deleted or updated in bulk)."""
-    versions = caching.versions(caching.TRAINING_LIST, caching.FILTER_CHOICES, caching.MY_TRAINING)
-    session_key = caching.key_for("training:session", versions, pk)
-    builds = {session_key: lambda: _listed_session(pk)}
+    names = (caching.TRAINING_LIST, caching.FILTER_CHOICES, caching.MY_TRAINING)
+    entries = [(caching.key_for("training:session", pk), names, lambda: _listed_session(pk))]
     member = getattr(user, "member", None) if user.is_authenticated else None
     if member is not None:
-        # False, not None, for "no booking": None is never kept.
-        booking_key = caching.key_for("training:my-booking", versions, pk, member.pk)
-        builds[booking_key] = lambda: _my_active_booking(user, pk) or False
-    kept = caching.kept(builds)
-    booking = kept.get(booking_key) if member is not None else None
-    return kept[session_key], booking or None
+        booking_key = caching.key_for("training:my-booking", pk, member.pk)
+        entries.append((booking_key, names, lambda: _my_active_booking(user, pk)))
+    session, *booking = caching.versioned_many(entries)
+    return session, booking[0] if booking else None
 
 
 def _listed_session(pk) -> Session | None:
