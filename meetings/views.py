@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from members.access import approved_member_required, is_approved_member, membership_refused
 from members.models import Member
-from network_portal import caching, door_register, uploads
+from network_portal import caching, door_register, fragments, uploads
 from network_portal.http_caching import public_page
 from network_portal.ics import ics_response
 from network_portal.ratelimit import rate_limit
@@ -62,10 +62,15 @@ def _list_key(request) -> str:
     return f"{version}:{next_end}:{visitor}:{user.is_staff}:{request.GET.get('page', '')}"
 
 
+# What a meeting's page shows: the meeting and its registrations, its papers and actions
+# with the people named, and councils. The services writing them bump these versions.
+PAGE_VERSIONS = (caching.MEETING_LIST, caching.MEETING_PAGE, caching.FILTER_CHOICES)
+
+
 @public_page
+@fragments.kept_sections
 def meeting_detail(request, slug):
-    versions = caching.versions(caching.MEETING_LIST, caching.MEETING_PAGE, caching.FILTER_CHOICES)
-    meeting, head, registration = _meeting_and_place(versions, slug, request.user)
+    meeting, head, registration = _meeting_and_place(slug, request.user)
     if meeting is None or not (meeting.is_visible or request.user.is_staff):
         raise Http404("No such meeting.")  # drafts exist only for staff, who preview them
     is_member = is_approved_member(request.user)
@@ -76,26 +81,22 @@ def meeting_detail(request, slug):
         "is_member": is_member,
         "seats_left": _seats_left(meeting),
         "waitlist_position": registration and services.registration_waitlist_position(registration=registration),
-        # Read only when the cached body is rendered afresh.
-        "listed": SimpleLazyObject(lambda: _listed(meeting, request.user, is_member)),
-        "fragment_seconds": caching.fragment_seconds(),
-        "body_key": _body_key(versions, meeting, request.user, is_member),
+        "body": _body(request, meeting, is_member),
     }
     return render(request, "meetings/detail.html", context)
 
 
-def _meeting_and_place(versions, slug, user) -> tuple[Meeting | None, str, Registration | None]:
+def _meeting_and_place(slug, user) -> tuple[Meeting | None, str, Registration | None]:
     """The meeting with its counts and the head of its page, the same for every visitor,
-    and the visitor's active registration, kept per member: in one round trip, under the
-    versions that the services writing meetings and registrations bump."""
-    meeting_key = caching.key_for("meetings:meeting-with-head", versions, slug)
-    place_key = caching.key_for("meetings:place", versions, slug, user.pk)
-    builds = {meeting_key: lambda: _meeting_with_head(slug)}
+    and the visitor's active registration, kept per member: read together with their
+    versions in one round trip."""
+    entries = [(caching.key_for("meetings:meeting-with-head", slug), PAGE_VERSIONS, lambda: _meeting_with_head(slug))]
     if user.is_authenticated:
-        builds[place_key] = lambda: _my_registration(slug, user)
-    kept = caching.kept(builds)
-    meeting, head = kept[meeting_key] or (None, "")
-    registration = kept.get(place_key) or None
+        place_key = caching.key_for("meetings:place", slug, user.pk)
+        entries.append((place_key, PAGE_VERSIONS, lambda: _my_registration(slug, user)))
+    kept, *place = caching.versioned_many(entries)
+    meeting, head = kept or (None, "")
+    registration = place[0] if place else None
     if registration:
         registration.meeting = meeting  # already loaded, with its counts
     return meeting, mark_safe(head), registration  # noqa: S308 - rendered from our template  # nosec B308, B703
@@ -108,29 +109,28 @@ def _meeting_with_head(slug) -> tuple[Meeting, str] | None:
     return meeting, render_to_string("meetings/_detail_head.html", {"meeting": meeting})
 
 
-def _my_registration(slug, user) -> Registration | bool:
-    # False for none, so that it is kept too.
-    return Registration.objects.active().filter(meeting__slug=slug, user_id=user.pk).first() or False
+def _my_registration(slug, user) -> Registration | None:
+    return Registration.objects.active().filter(meeting__slug=slug, user_id=user.pk).first()
 
 
-def _listed(meeting, user, is_member) -> dict:
-    return {
-        "papers": list(meeting.papers.visible_to(user)),
-        "actions": list(meeting.actions.select_related("owner", "council")) if is_member else [],
-        "carried_forward": (
-            list(Action.objects.carried_forward_to(meeting)) if is_member and not meeting.has_ended else []
-        ),
-    }
+def _body(request, meeting, is_member) -> str:
+    """The agenda, papers, minutes and actions: the same for everyone in an audience (members
+    see every paper and the actions), so kept per meeting and audience on PAGE_VERSIONS, and
+    until the meeting ends, when the minutes show and the actions carried forward go. Read
+    with the page's other kept sections once it is rendered (fragments.kept_sections)."""
+    signed_in = request.user.is_authenticated
+    audience = "member" if is_member else "signed-in" if signed_in else "anonymous"
+    key = caching.key_for("meetings:body", meeting.pk, audience)
 
+    def build():
+        values = {"meeting": meeting, "is_member": is_member, "signed_in": signed_in}
+        values["papers"] = list(meeting.papers.visible_to(request.user))
+        values["actions"] = list(meeting.actions.select_related("owner", "council")) if is_member else []
+        carried = is_member and not meeting.has_ended
+        values["carried_forward"] = list(Action.objects.carried_forward_to(meeting)) if carried else []
+        return values, None if meeting.has_ended else meeting.ends_at
 
-def _body_key(versions, meeting, user, is_member) -> str:
-    """What the cached body of the page depends on. The services writing meetings,
-    registrations, papers, actions, and the people and councils named with actions bump
-    these versions. The body also differs by audience (members see every paper and the
-    actions), and by the clock once the meeting ends (the minutes show, the actions
-    carried forward go). The visitor's own place and the staff links are never cached."""
-    audience = "member" if is_member else "signed-in" if user.is_authenticated else "anonymous"
-    return f"{versions}:{meeting.pk}:{audience}:{meeting.has_ended}"
+    return fragments.render_kept({"request": request}, key, PAGE_VERSIONS, "meetings/_detail_body.html", build)
 
 
 def meeting_ics(request, slug):
