@@ -70,18 +70,6 @@ def cached(key: str, build: Callable[[], T]) -> T:
     return value
 
 
-def kept(builds: dict[str, Callable[[], object]]) -> dict[str, object]:
-    """cached() for values whose keys carry fragment versions, read in one round trip:
-    kept as long as a fragment, so not at all in embedded mode, where another worker's
-    bump would not reach them. A build that returns None is not kept."""
-    if not fragment_seconds():
-        return {key: build() for key, build in builds.items()}
-    found = cache.get_many(list(builds))
-    fresh = {key: build() for key, build in builds.items() if key not in found}
-    cache.set_many({key: value for key, value in fresh.items() if value is not None}, fragment_seconds())
-    return found | fresh
-
-
 def invalidate(*bases: str) -> None:
     keys = [key for base in bases for key in _variants(base)]
     _drop(keys)

@@ -55,7 +55,8 @@ def _still_current(kept: tuple[str, datetime]) -> bool:
 
 def kept_sections(view):
     """For a view whose page holds several sections: they are read together after the page is
-    rendered, in one round trip, instead of one round trip each while it renders."""
+    rendered, in one round trip, instead of one round trip each while it renders. The view
+    must return its page rendered (render(), not a TemplateResponse)."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
