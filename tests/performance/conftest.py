@@ -1,6 +1,7 @@
 import random
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from bench.pages import busiest_member
@@ -42,3 +43,19 @@ def clients(small_network):
     log_in(member_client, member.user)
     log_in(staff_client, staff_user())
     return {"anon": anon, "member": member_client, "staff": staff_client, "the_member": member}
+
+
+@pytest.fixture
+def cache_reads(monkeypatch):
+    """The keys of every cache.get_many() from here on, one list per call: each call is one
+    round trip to Redis. Clear it after a warm-up request to count a page's own."""
+    reads = []
+    get_many = cache.get_many
+
+    def recorded(keys, **kwargs):
+        keys = list(keys)
+        reads.append(keys)
+        return get_many(keys, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", recorded)
+    return reads

@@ -247,15 +247,15 @@ def test_a_ward_changed_through_the_profile_shows_on_my_account_on_the_next_requ
     assert "Riverside" in account(client)
 
 
-def test_the_page_reads_every_kept_section_in_one_round_trip(client, member, monkeypatch):
+def test_the_page_reads_every_kept_section_in_one_round_trip(client, member, cache_reads):
     BookingFactory(member=member, session=SessionFactory())
     account(client)  # keeps the copies
-    reads = []
-    get_many = cache.get_many
-    monkeypatch.setattr(cache, "get_many", lambda keys, **kwargs: reads.append(keys) or get_many(keys, **kwargs))
+    cache_reads.clear()
 
     page = account(client)
 
-    assert len(reads) == 1
-    assert all(caching.key_for(f"account:my-{part}", member.user.pk) in reads[0] for part in ("training", "meetings"))
+    assert len(cache_reads) == 1
+    assert all(
+        caching.key_for(f"account:my-{part}", member.user.pk) in cache_reads[0] for part in ("training", "meetings")
+    )
     assert "Coming up" in page and "<!--kept-section-" not in page

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.utils import timezone
 
 from meetings import services as meeting_services
@@ -243,14 +242,12 @@ def test_a_booking_changed_in_the_admin_shows_on_the_session_page_on_the_next_re
     assert "Leave the waiting list" in client.get(session.get_absolute_url()).text
 
 
-def test_the_session_page_reads_the_session_and_the_booking_in_one_round_trip(client, booker, monkeypatch):
+def test_the_session_page_reads_the_session_and_the_booking_in_one_round_trip(client, booker, cache_reads):
     member, session = booker
     client.get(session.get_absolute_url())  # keeps both
-    reads = []
-    get_many = cache.get_many
-    monkeypatch.setattr(cache, "get_many", lambda keys, **kwargs: reads.append(keys) or get_many(keys, **kwargs))
+    cache_reads.clear()
 
     assert client.get(session.get_absolute_url()).status_code == 200
 
-    assert len(reads) == 1
-    assert caching.key_for("training:my-booking", session.pk, member.pk) in reads[0]
+    assert len(cache_reads) == 1
+    assert caching.key_for("training:my-booking", session.pk, member.pk) in cache_reads[0]

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
@@ -301,15 +300,13 @@ def test_an_actions_council_deleted_in_admin_leaves_the_page_on_the_next_request
     assert "(Dissolved Borough)" not in _page(member_client, meeting)
 
 
-def test_the_page_reads_its_kept_parts_in_two_round_trips(member_client, meeting, monkeypatch):
+def test_the_page_reads_its_kept_parts_in_two_round_trips(member_client, meeting, cache_reads):
     """The meeting with the member's place first (the view needs them to answer 404 or 200),
     then the body, once the page is rendered."""
     _page(member_client, meeting)  # keeps every part
-    reads = []
-    get_many = cache.get_many
-    monkeypatch.setattr(cache, "get_many", lambda keys, **kwargs: reads.append(keys) or get_many(keys, **kwargs))
+    cache_reads.clear()
 
     page = _page(member_client, meeting)
 
-    assert len(reads) == 2
+    assert len(cache_reads) == 2
     assert "Cached quarterly meeting" in page and "Papers</h2>" in page and "<!--kept-section-" not in page
